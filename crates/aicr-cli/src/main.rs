@@ -1,0 +1,8 @@
+//! `aicr`: the command-line frontend. It parses flags, calls the facade and
+//! formats output; all business logic lives in the library crates.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run(std::env::args_os()));
+}

@@ -1,0 +1,269 @@
+//! The parsed catalog: registry, overlays (with `base`), mixins. Parsed
+//! once, read-only afterwards; values files and the validator catalog are
+//! parsed on first use because most commands never need them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+
+use crate::error::{Error, Result};
+use crate::model::{
+    API_VERSION, ComponentRegistry, RecipeMetadata, RecipeMixin, RegistryEntry, ValidatorCatalog,
+    Values,
+};
+use crate::provider::{DataProvider, check_relative};
+use crate::yaml;
+
+/// Name of the root overlay.
+pub const BASE: &str = "base";
+
+/// A loaded catalog.
+pub struct Catalog {
+    provider: Box<dyn DataProvider>,
+    /// Registry entries by component name, in file order.
+    pub registry: IndexMap<String, RegistryEntry>,
+    /// Overlays by name, `base` included, in path order.
+    pub overlays: IndexMap<String, RecipeMetadata>,
+    /// Where each overlay was read from.
+    pub overlay_origins: HashMap<String, String>,
+    /// Mixins by name.
+    pub mixins: IndexMap<String, RecipeMixin>,
+    values_cache: Mutex<HashMap<String, Arc<Values>>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("overlays", &self.overlays.len())
+            .field("mixins", &self.mixins.len())
+            .field("registry", &self.registry.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_header(
+    bytes: &[u8],
+    origin: &str,
+    kind: &str,
+    want_kind: &str,
+    api: &str,
+    want_api: &str,
+) -> Result<()> {
+    if kind != want_kind {
+        return Err(Error::invalid(format!(
+            "{origin}:{}: kind is {kind:?}, expected {want_kind:?}",
+            yaml::line_of(bytes, "kind")
+        )));
+    }
+    if api != want_api {
+        return Err(Error::invalid(format!(
+            "{origin}:{}: apiVersion is {api:?}, expected {want_api:?}",
+            yaml::line_of(bytes, "apiVersion")
+        )));
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// Loads registry, overlays and mixins from `provider`.
+    pub fn load(provider: Box<dyn DataProvider>) -> Result<Self> {
+        let registry = load_registry(provider.as_ref())?;
+        let mut overlays = IndexMap::new();
+        let mut overlay_origins = HashMap::new();
+        let mut mixins = IndexMap::new();
+        for path in provider.files() {
+            let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+            if !is_yaml {
+                continue;
+            }
+            if path.starts_with("overlays/") {
+                let origin = provider.origin(&path);
+                let bytes = provider.read(&path)?.unwrap_or_default();
+                let doc: RecipeMetadata = yaml::parse(&bytes, &origin)?;
+                check_header(
+                    &bytes,
+                    &origin,
+                    &doc.kind,
+                    "RecipeMetadata",
+                    &doc.api_version,
+                    API_VERSION,
+                )?;
+                let name = doc.metadata.name.clone();
+                if let Some(first) = overlay_origins.insert(name.clone(), origin.clone()) {
+                    return Err(Error::invalid(format!(
+                        "{origin}: overlay name {name:?} is already used by {first}"
+                    )));
+                }
+                overlays.insert(name, doc);
+            } else if path.starts_with("mixins/") {
+                let origin = provider.origin(&path);
+                let bytes = provider.read(&path)?.unwrap_or_default();
+                let doc: RecipeMixin = yaml::parse(&bytes, &origin)?;
+                check_header(
+                    &bytes,
+                    &origin,
+                    &doc.kind,
+                    "RecipeMixin",
+                    &doc.api_version,
+                    API_VERSION,
+                )?;
+                if mixins.contains_key(&doc.metadata.name) {
+                    return Err(Error::invalid(format!(
+                        "{origin}: mixin name {:?} is used twice",
+                        doc.metadata.name
+                    )));
+                }
+                mixins.insert(doc.metadata.name.clone(), doc);
+            }
+        }
+        if !overlays.contains_key(BASE) {
+            return Err(Error::invalid("catalog has no overlay named \"base\""));
+        }
+        Ok(Catalog {
+            provider,
+            registry,
+            overlays,
+            overlay_origins,
+            mixins,
+            values_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The provider the catalog was read from.
+    pub fn provider(&self) -> &dyn DataProvider {
+        self.provider.as_ref()
+    }
+
+    /// Reads a catalog file by relative path; missing is NOT_FOUND.
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        check_relative(path)?;
+        match self.provider.read(path)? {
+            Some(bytes) => Ok(bytes.into_owned()),
+            None => Err(Error::not_found(format!(
+                "file {path} not found in the catalog"
+            ))),
+        }
+    }
+
+    /// A values file, parsed once and shared.
+    pub fn values_file(&self, path: &str) -> Result<Arc<Values>> {
+        if let Some(hit) = self.values_cache.lock().expect("values cache").get(path) {
+            return Ok(hit.clone());
+        }
+        check_relative(path)?;
+        let bytes = self.provider.read(path)?.ok_or_else(|| {
+            Error::not_found(format!("values file {path} not found in the catalog"))
+        })?;
+        let origin = self.provider.origin(path);
+        let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Object(Values::new())
+        } else {
+            yaml::parse(&bytes, &origin)?
+        };
+        let values = match value {
+            serde_json::Value::Object(map) => map,
+            serde_json::Value::Null => Values::new(),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{origin}: a values file must hold a mapping"
+                )));
+            }
+        };
+        let values = Arc::new(values);
+        self.values_cache
+            .lock()
+            .expect("values cache")
+            .insert(path.to_string(), values.clone());
+        Ok(values)
+    }
+
+    /// The validator catalog (`validators/catalog.yaml`), merged by name
+    /// across layers, or `None` when the catalog has none.
+    pub fn validators(&self) -> Result<Option<ValidatorCatalog>> {
+        load_validators(self.provider.as_ref())
+    }
+}
+
+const REGISTRY: &str = "registry.yaml";
+const VALIDATORS: &str = "validators/catalog.yaml";
+
+fn parse_registry(provider: &dyn DataProvider) -> Result<Option<ComponentRegistry>> {
+    let Some(bytes) = provider.read(REGISTRY)? else {
+        return Ok(None);
+    };
+    let origin = provider.origin(REGISTRY);
+    let doc: ComponentRegistry = yaml::parse(&bytes, &origin)?;
+    check_header(
+        &bytes,
+        &origin,
+        &doc.kind,
+        "ComponentRegistry",
+        &doc.api_version,
+        API_VERSION,
+    )?;
+    Ok(Some(doc))
+}
+
+/// Registry entries of every layer, lowest first; a later entry with the
+/// same name replaces the earlier one in place.
+fn load_registry(provider: &dyn DataProvider) -> Result<IndexMap<String, RegistryEntry>> {
+    let mut merged = match provider.lower() {
+        Some(lower) => load_registry(lower)?,
+        None => IndexMap::new(),
+    };
+    let own = match provider.lower() {
+        // A layered provider reads the upper file first; read it through the
+        // upper layer only by comparing origins with the lower layer.
+        Some(lower) if provider.origin(REGISTRY) == lower.origin(REGISTRY) => None,
+        _ => parse_registry(provider)?,
+    };
+    match own {
+        Some(doc) => {
+            for entry in doc.components {
+                merged.insert(entry.name.clone(), entry);
+            }
+        }
+        None if provider.lower().is_none() => {
+            return Err(Error::invalid(format!("catalog has no {REGISTRY}")));
+        }
+        None => {}
+    }
+    Ok(merged)
+}
+
+fn load_validators(provider: &dyn DataProvider) -> Result<Option<ValidatorCatalog>> {
+    let lower = match provider.lower() {
+        Some(lower) => load_validators(lower)?,
+        None => None,
+    };
+    let same_file = provider
+        .lower()
+        .is_some_and(|l| provider.origin(VALIDATORS) == l.origin(VALIDATORS));
+    if same_file {
+        return Ok(lower);
+    }
+    let Some(bytes) = provider.read(VALIDATORS)? else {
+        return Ok(lower);
+    };
+    let origin = provider.origin(VALIDATORS);
+    let doc: ValidatorCatalog = yaml::parse(&bytes, &origin)?;
+    check_header(
+        &bytes,
+        &origin,
+        &doc.kind,
+        "ValidatorCatalog",
+        &doc.api_version,
+        "validator.nvidia.com/v1alpha1",
+    )?;
+    let Some(mut merged) = lower else {
+        return Ok(Some(doc));
+    };
+    for v in doc.validators {
+        match merged.validators.iter_mut().find(|m| m.name == v.name) {
+            Some(slot) => *slot = v,
+            None => merged.validators.push(v),
+        }
+    }
+    Ok(Some(merged))
+}

@@ -1,0 +1,230 @@
+//! Where catalog files come from. One trait, three implementations: the
+//! catalog compiled into the binary, a directory used as the whole catalog
+//! (`--catalog`), and an external directory layered over the embedded one
+//! (`--data`, the reference's semantics).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Code, Error, Result};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_catalog.rs"));
+}
+
+/// Largest catalog file we read; guards against a stray huge file in `--data`.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read-only access to catalog files by relative path (`overlays/eks.yaml`).
+pub trait DataProvider: Send + Sync {
+    /// The bytes of a file, or `None` when it does not exist.
+    fn read(&self, path: &str) -> Result<Option<Cow<'_, [u8]>>>;
+    /// Every file path, sorted.
+    fn files(&self) -> Vec<String>;
+    /// Where a file comes from, for messages.
+    fn origin(&self, path: &str) -> String;
+    /// The provider this one is layered over, if any. Registry entries and
+    /// validators are merged by name across layers.
+    fn lower(&self) -> Option<&dyn DataProvider> {
+        None
+    }
+}
+
+/// Checks a catalog-relative path: relative, no `..`, no root.
+pub fn check_relative(path: &str) -> Result<()> {
+    let p = Path::new(path);
+    let escapes = path.is_empty()
+        || p.is_absolute()
+        || p.components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if escapes {
+        return Err(Error::invalid(format!(
+            "path {path:?} escapes the data directory: catalog paths must be relative and must not contain '..'"
+        )));
+    }
+    Ok(())
+}
+
+/// The catalog compiled into the binary from `recipes/`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EmbeddedProvider;
+
+impl DataProvider for EmbeddedProvider {
+    fn read(&self, path: &str) -> Result<Option<Cow<'_, [u8]>>> {
+        Ok(embedded::FILES
+            .binary_search_by(|(p, _)| (*p).cmp(path))
+            .ok()
+            .map(|i| Cow::Borrowed(embedded::FILES[i].1)))
+    }
+
+    fn files(&self) -> Vec<String> {
+        embedded::FILES
+            .iter()
+            .map(|(p, _)| (*p).to_string())
+            .collect()
+    }
+
+    fn origin(&self, path: &str) -> String {
+        format!("embedded:{path}")
+    }
+}
+
+/// A directory on disk used as a whole catalog.
+#[derive(Debug, Clone)]
+pub struct DirProvider {
+    root: PathBuf,
+    files: BTreeMap<String, PathBuf>,
+}
+
+impl DirProvider {
+    /// Indexes `root`. Symbolic links are refused so a catalog cannot reach
+    /// outside its directory.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self> {
+        let root = root.as_ref().to_path_buf();
+        let meta = std::fs::symlink_metadata(&root).map_err(|e| {
+            Error::new(
+                Code::Internal,
+                format!("cannot read data directory {}: {e}", root.display()),
+            )
+        })?;
+        if !meta.is_dir() {
+            return Err(Error::internal(format!(
+                "data directory {} is not a directory",
+                root.display()
+            )));
+        }
+        let mut files = BTreeMap::new();
+        index(&root, &root, &mut files)?;
+        Ok(DirProvider { root, files })
+    }
+
+    /// The directory this provider reads.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn index(root: &Path, dir: &Path, files: &mut BTreeMap<String, PathBuf>) -> Result<()> {
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| Error::internal(format!("cannot read directory {}: {e}", dir.display())))?;
+    for entry in read {
+        let entry =
+            entry.map_err(|e| Error::internal(format!("cannot read {}: {e}", dir.display())))?;
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| Error::internal(format!("cannot stat {}: {e}", path.display())))?;
+        if kind.is_symlink() {
+            return Err(Error::internal(format!(
+                "symlinks are not allowed in data directories: {}",
+                path.display()
+            )));
+        }
+        if kind.is_dir() {
+            index(root, &path, files)?;
+        } else if kind.is_file() {
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > MAX_FILE_BYTES {
+                return Err(Error::internal(format!(
+                    "file {} is larger than {MAX_FILE_BYTES} bytes",
+                    path.display()
+                )));
+            }
+            let rel = path
+                .strip_prefix(root)
+                .map_err(|_| {
+                    Error::internal(format!("{} is outside the data directory", path.display()))
+                })?
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.insert(rel, path);
+        }
+    }
+    Ok(())
+}
+
+impl DataProvider for DirProvider {
+    fn read(&self, path: &str) -> Result<Option<Cow<'_, [u8]>>> {
+        check_relative(path)?;
+        let Some(abs) = self.files.get(path) else {
+            return Ok(None);
+        };
+        std::fs::read(abs)
+            .map(|b| Some(Cow::Owned(b)))
+            .map_err(|e| Error::internal(format!("cannot read {}: {e}", abs.display())))
+    }
+
+    fn files(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+
+    fn origin(&self, path: &str) -> String {
+        self.root.join(path).display().to_string()
+    }
+}
+
+/// An external directory layered over another provider (`--data`): files
+/// in the directory replace or add to the lower layer's; `registry.yaml`
+/// is required and merged by component name by the catalog loader.
+pub struct LayeredProvider {
+    upper: DirProvider,
+    lower: Box<dyn DataProvider>,
+}
+
+impl LayeredProvider {
+    /// Layers `dir` over `lower`.
+    pub fn new(dir: impl AsRef<Path>, lower: Box<dyn DataProvider>) -> Result<Self> {
+        let upper = DirProvider::open(dir)?;
+        if !upper.files.contains_key("registry.yaml") {
+            return Err(Error::internal(format!(
+                "data directory {} must contain registry.yaml",
+                upper.root.display()
+            )));
+        }
+        Ok(LayeredProvider { upper, lower })
+    }
+}
+
+impl DataProvider for LayeredProvider {
+    fn read(&self, path: &str) -> Result<Option<Cow<'_, [u8]>>> {
+        match self.upper.read(path)? {
+            Some(bytes) => Ok(Some(bytes)),
+            None => self.lower.read(path),
+        }
+    }
+
+    fn files(&self) -> Vec<String> {
+        let mut all = self.lower.files();
+        all.extend(self.upper.files());
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    fn origin(&self, path: &str) -> String {
+        if self.upper.files.contains_key(path) {
+            self.upper.origin(path)
+        } else {
+            self.lower.origin(path)
+        }
+    }
+
+    fn lower(&self) -> Option<&dyn DataProvider> {
+        Some(self.lower.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_that_escape_are_rejected() {
+        assert!(check_relative("components/a/values.yaml").is_ok());
+        for bad in ["../x.yaml", "/etc/passwd", "a/../../b", ""] {
+            let err = check_relative(bad).unwrap_err();
+            assert_eq!(err.code(), Code::InvalidRequest, "{bad}");
+        }
+    }
+}

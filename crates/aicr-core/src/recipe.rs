@@ -1,0 +1,113 @@
+//! The resolved recipe (`RecipeResult`): what `aicr recipe` prints and what
+//! bundles are made from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::criteria::Criteria;
+use crate::model::{ComponentType, Constraint, ExpectedResource, Validation, Values};
+
+/// A fully resolved recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipeResult {
+    /// Always `RecipeResult`.
+    pub kind: String,
+    /// Always `aicr.nvidia.com/v1alpha1`.
+    pub api_version: String,
+    /// Version and provenance.
+    pub metadata: RecipeResultMeta,
+    /// The query that produced this recipe.
+    pub criteria: Criteria,
+    /// Merged constraints, sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<Constraint>,
+    /// Resolved components, sorted by name.
+    #[serde(default)]
+    pub component_refs: Vec<ResolvedComponent>,
+    /// Component names in dependency order.
+    #[serde(default)]
+    pub deployment_order: Vec<String>,
+    /// Validation phases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
+}
+
+/// `metadata` of a [`RecipeResult`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipeResultMeta {
+    /// Version of the tool that resolved the recipe.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// Overlays merged, `base` first, in merge order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_overlays: Vec<String>,
+    /// Overlays dropped because their constraints failed against a snapshot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_overlays: Vec<String>,
+    /// Why overlays were dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraint_warnings: Vec<String>,
+}
+
+/// A component after merging the chain and applying registry defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedComponent {
+    /// Component name.
+    pub name: String,
+    /// Target namespace.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    /// Helm chart name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chart: String,
+    /// Deployment type.
+    #[serde(rename = "type", default)]
+    pub kind: ComponentType,
+    /// Repository URL or OCI reference; empty for manifest-only components.
+    #[serde(default)]
+    pub source: String,
+    /// Chart version.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// Kustomize tag.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tag: String,
+    /// Values file, relative to the catalog root.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub values_file: String,
+    /// Inline values merged through the chain.
+    #[serde(default, skip_serializing_if = "Values::is_empty")]
+    pub overrides: Values,
+    /// Kustomize patch files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<String>,
+    /// Components deployed before this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependency_refs: Vec<String>,
+    /// Manifests applied after the chart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manifest_files: Vec<String>,
+    /// Manifests applied before the chart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_manifest_files: Vec<String>,
+    /// Kustomize path.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    /// Uninstall after validation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cleanup: bool,
+    /// Objects the deployment phase checks for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected_resources: Vec<ExpectedResource>,
+}
+
+impl ResolvedComponent {
+    /// False when the overrides switch the component off (`enabled: false`).
+    pub fn is_enabled(&self) -> bool {
+        !["enabled", "install"]
+            .iter()
+            .any(|k| self.overrides.get(*k) == Some(&serde_json::Value::Bool(false)))
+    }
+}

@@ -1,0 +1,299 @@
+//! Resolution: criteria → maximal-leaf overlays → inheritance chains →
+//! merged spec → mixins → registry defaults → deployment order.
+
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
+
+use crate::catalog::{BASE, Catalog};
+use crate::criteria::Criteria;
+use crate::error::{Error, Result};
+use crate::model::{API_VERSION, ComponentRef, Constraint, RegistryEntry, Validation};
+use crate::order::deployment_order;
+use crate::recipe::{RecipeResult, RecipeResultMeta, ResolvedComponent};
+use crate::values::deep_merge;
+
+/// Longest inheritance chain allowed, base included.
+pub const MAX_DEPTH: usize = 10;
+
+/// The spec as it is being merged.
+#[derive(Debug, Default)]
+struct Merged {
+    constraints: IndexMap<String, Constraint>,
+    components: IndexMap<String, ComponentRef>,
+    validation: Validation,
+    applied: Vec<String>,
+    mixins: Vec<String>,
+}
+
+/// Resolves `query` against `catalog`.
+pub fn resolve(catalog: &Catalog, query: &Criteria, version: &str) -> Result<RecipeResult> {
+    let mut merged = Merged::default();
+    apply_overlay(catalog, &mut merged, BASE);
+    for leaf in maximal_leaves(catalog, query)? {
+        for name in chain(catalog, leaf)? {
+            if !merged.applied.iter().any(|a| a == name) {
+                apply_overlay(catalog, &mut merged, name);
+            }
+        }
+    }
+    apply_mixins(catalog, &mut merged)?;
+
+    let mut component_refs = Vec::with_capacity(merged.components.len());
+    for (name, r) in &merged.components {
+        component_refs.push(finish_component(r, catalog.registry.get(name)));
+    }
+    component_refs.sort_by(|a, b| a.name.cmp(&b.name));
+    let deployment_order = deployment_order(
+        component_refs
+            .iter()
+            .map(|c| (c.name.as_str(), c.dependency_refs.as_slice())),
+    )?;
+    let mut constraints: Vec<Constraint> = merged.constraints.into_values().collect();
+    constraints.sort_by(|a, b| a.name.cmp(&b.name));
+    let validation = (merged.validation != Validation::default()).then_some(merged.validation);
+
+    Ok(RecipeResult {
+        kind: "RecipeResult".into(),
+        api_version: API_VERSION.into(),
+        metadata: RecipeResultMeta {
+            version: version.into(),
+            applied_overlays: merged.applied,
+            ..RecipeResultMeta::default()
+        },
+        criteria: *query,
+        constraints,
+        component_refs,
+        deployment_order,
+        validation,
+    })
+}
+
+/// Overlays (not `base`) whose criteria match, minus ancestors of other
+/// matches, least specific first, ties by name.
+pub fn maximal_leaves<'c>(catalog: &'c Catalog, query: &Criteria) -> Result<Vec<&'c str>> {
+    let matched: Vec<&str> = catalog
+        .overlays
+        .iter()
+        .filter(|(name, o)| name.as_str() != BASE && o.spec.criteria.matches(query))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut ancestors = HashSet::new();
+    for name in &matched {
+        let chain = chain(catalog, name)?;
+        ancestors.extend(chain[..chain.len() - 1].iter().copied());
+    }
+    let mut leaves: Vec<&str> = matched
+        .into_iter()
+        .filter(|n| !ancestors.contains(n))
+        .collect();
+    leaves.sort_by_key(|n| (catalog.overlays[*n].spec.criteria.specificity(), *n));
+    Ok(leaves)
+}
+
+/// The chain from `base` to `leaf` through `spec.base`.
+pub fn chain<'c>(catalog: &'c Catalog, leaf: &'c str) -> Result<Vec<&'c str>> {
+    let mut chain = vec![leaf];
+    let mut current = leaf;
+    while current != BASE {
+        let overlay = catalog
+            .overlays
+            .get(current)
+            .ok_or_else(|| Error::invalid(format!("overlay {current:?} not found")))?;
+        let parent = match overlay.spec.base.as_str() {
+            "" => BASE,
+            p => p,
+        };
+        let Some((parent, _)) = catalog.overlays.get_key_value(parent) else {
+            return Err(Error::invalid(format!(
+                "{}: spec.base names {parent:?}, which is not an overlay",
+                catalog.overlay_origins[current]
+            )));
+        };
+        if chain.contains(&parent.as_str()) {
+            chain.push(parent);
+            chain.reverse();
+            return Err(Error::invalid(format!(
+                "circular inheritance: {}",
+                chain.join(" -> ")
+            )));
+        }
+        chain.push(parent);
+        if chain.len() > MAX_DEPTH {
+            return Err(Error::invalid(format!(
+                "inheritance chain of {leaf:?} is deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        current = parent;
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
+    let spec = &catalog.overlays[name].spec;
+    for c in &spec.constraints {
+        merged.constraints.insert(c.name.clone(), c.clone());
+    }
+    for r in &spec.component_refs {
+        match merged.components.get_mut(&r.name) {
+            Some(into) => merge_component(into, r),
+            None => {
+                merged.components.insert(r.name.clone(), r.clone());
+            }
+        }
+    }
+    if let Some(v) = &spec.validation {
+        let into = &mut merged.validation;
+        for (slot, phase) in [
+            (&mut into.readiness, &v.readiness),
+            (&mut into.deployment, &v.deployment),
+            (&mut into.performance, &v.performance),
+            (&mut into.conformance, &v.conformance),
+        ] {
+            if phase.is_some() {
+                slot.clone_from(phase);
+            }
+        }
+    }
+    for m in &spec.mixins {
+        if !merged.mixins.contains(m) {
+            merged.mixins.push(m.clone());
+        }
+    }
+    merged.applied.push(name.to_string());
+}
+
+fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<()> {
+    for name in std::mem::take(&mut merged.mixins) {
+        let mixin = catalog
+            .mixins
+            .get(&name)
+            .ok_or_else(|| Error::invalid(format!("mixin {name:?} not found")))?;
+        for c in &mixin.spec.constraints {
+            if merged.constraints.contains_key(&c.name) {
+                return Err(Error::invalid(format!(
+                    "mixin {name:?} constraint {:?} conflicts with one already in the recipe",
+                    c.name
+                )));
+            }
+            merged.constraints.insert(c.name.clone(), c.clone());
+        }
+        for r in &mixin.spec.component_refs {
+            if merged.components.contains_key(&r.name) {
+                return Err(Error::invalid(format!(
+                    "mixin {name:?} component {:?} conflicts with one already in the recipe",
+                    r.name
+                )));
+            }
+            merged.components.insert(r.name.clone(), r.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Appends the names `from` adds, keeping order and dropping repeats.
+fn union(into: &mut Option<Vec<String>>, from: &Option<Vec<String>>) {
+    let Some(from) = from.as_ref().filter(|l| !l.is_empty()) else {
+        return;
+    };
+    let into = into.get_or_insert_with(Vec::new);
+    for item in from {
+        if !into.contains(item) {
+            into.push(item.clone());
+        }
+    }
+}
+
+/// Later wins for every scalar the later ref sets; overrides deep-merge;
+/// dependencies and manifests accumulate; other lists are replaced.
+fn merge_component(into: &mut ComponentRef, from: &ComponentRef) {
+    fn text(into: &mut Option<String>, from: &Option<String>) {
+        if from.as_deref().is_some_and(|s| !s.is_empty()) {
+            into.clone_from(from);
+        }
+    }
+    fn list<T: Clone>(into: &mut Option<Vec<T>>, from: &Option<Vec<T>>) {
+        if from.as_ref().is_some_and(|l| !l.is_empty()) {
+            into.clone_from(from);
+        }
+    }
+    text(&mut into.namespace, &from.namespace);
+    text(&mut into.chart, &from.chart);
+    text(&mut into.source, &from.source);
+    text(&mut into.version, &from.version);
+    text(&mut into.tag, &from.tag);
+    text(&mut into.values_file, &from.values_file);
+    text(&mut into.path, &from.path);
+    if from.kind.is_some() {
+        into.kind = from.kind;
+    }
+    if from.cleanup == Some(true) {
+        into.cleanup = Some(true);
+    }
+    if let Some(over) = &from.overrides {
+        deep_merge(into.overrides.get_or_insert_with(Default::default), over);
+    }
+    list(&mut into.patches, &from.patches);
+    list(&mut into.expected_resources, &from.expected_resources);
+    union(&mut into.dependency_refs, &from.dependency_refs);
+    union(&mut into.manifest_files, &from.manifest_files);
+    union(&mut into.pre_manifest_files, &from.pre_manifest_files);
+}
+
+/// Turns a merged ref into its output form, filling gaps from the registry.
+fn finish_component(r: &ComponentRef, registry: Option<&RegistryEntry>) -> ResolvedComponent {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let l = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
+    let mut out = ResolvedComponent {
+        name: r.name.clone(),
+        namespace: s(&r.namespace),
+        chart: s(&r.chart),
+        kind: r.kind.unwrap_or_default(),
+        source: s(&r.source),
+        version: s(&r.version),
+        tag: s(&r.tag),
+        values_file: s(&r.values_file),
+        overrides: r.overrides.clone().unwrap_or_default(),
+        patches: l(&r.patches),
+        dependency_refs: l(&r.dependency_refs),
+        manifest_files: l(&r.manifest_files),
+        pre_manifest_files: l(&r.pre_manifest_files),
+        path: s(&r.path),
+        cleanup: r.cleanup.unwrap_or(false),
+        expected_resources: r.expected_resources.clone().unwrap_or_default(),
+    };
+    let Some(entry) = registry else {
+        return out;
+    };
+    if r.kind.is_none() && entry.helm.is_none() && entry.kustomize.is_some() {
+        out.kind = crate::model::ComponentType::Kustomize;
+    }
+    fn fill(slot: &mut String, default: &str) {
+        if slot.is_empty() && !default.is_empty() {
+            *slot = default.to_string();
+        }
+    }
+    match out.kind {
+        crate::model::ComponentType::Helm => {
+            if let Some(h) = &entry.helm {
+                fill(&mut out.source, &h.default_repository);
+                fill(&mut out.version, &h.default_version);
+                fill(&mut out.namespace, &h.default_namespace);
+                let chart = h.default_chart.rsplit('/').next().unwrap_or_default();
+                fill(&mut out.chart, chart);
+            }
+        }
+        crate::model::ComponentType::Kustomize => {
+            if let Some(k) = &entry.kustomize {
+                fill(&mut out.source, &k.default_source);
+                fill(&mut out.tag, &k.default_tag);
+                fill(&mut out.path, &k.default_path);
+            }
+        }
+    }
+    if out.manifest_files.is_empty() {
+        out.manifest_files.clone_from(&entry.manifest_files);
+    }
+    out
+}

@@ -1,0 +1,130 @@
+//! Helm values: deep merge and the `--set component:path=value` grammar.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::Values;
+
+/// Deep-merges `over` into `base`: mappings recurse, anything else
+/// (scalars, lists, null) replaces.
+pub fn deep_merge(base: &mut Values, over: &Values) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(Value::Object(into)), Value::Object(from)) => deep_merge(into, from),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// One `--set` assignment: `component:dotted.path=value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetOverride {
+    /// Component name or registry alias, as written.
+    pub component: String,
+    /// Dotted path into the component's values.
+    pub path: Vec<String>,
+    /// The value, typed as Helm's `--set` types it.
+    pub value: Value,
+}
+
+impl SetOverride {
+    /// Parses `component:path=value`.
+    pub fn parse(input: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::invalid(format!(
+                "invalid --set {input:?}: {why} (expected component:path=value)"
+            ))
+        };
+        let (component, rest) = input.split_once(':').ok_or_else(|| bad("missing ':'"))?;
+        let (path, raw) = rest.split_once('=').ok_or_else(|| bad("missing '='"))?;
+        let component = component.trim();
+        let path = path.trim();
+        if component.is_empty() {
+            return Err(bad("empty component"));
+        }
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(bad("empty path segment"));
+        }
+        Ok(SetOverride {
+            component: component.to_string(),
+            path: path.split('.').map(str::to_string).collect(),
+            value: typed_scalar(raw),
+        })
+    }
+
+    /// Writes the value at its path in `values`, creating mappings on the way.
+    pub fn apply(&self, values: &mut Values) {
+        set_path(values, &self.path, self.value.clone());
+    }
+}
+
+/// Types a `--set` value: booleans, null and integers as such, anything
+/// else as a string.
+fn typed_scalar(raw: &str) -> Value {
+    match raw {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|_| !raw.starts_with('+') && !(raw.len() > 1 && raw.starts_with('0')))
+            .map_or_else(|| Value::String(raw.to_string()), Value::from),
+    }
+}
+
+/// Sets `value` at `path`, replacing non-mapping values on the way.
+pub fn set_path(values: &mut Values, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = values;
+    for key in parents {
+        let slot = node
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Values::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Values::new());
+        }
+        node = slot.as_object_mut().expect("just made a mapping");
+    }
+    node.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Values {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn maps_recurse_and_lists_replace() {
+        let mut base = map(json!({"a": {"b": 1, "c": [1, 2]}, "d": 1}));
+        deep_merge(&mut base, &map(json!({"a": {"c": [3], "e": null}})));
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"b": 1, "c": [3], "e": null}, "d": 1})
+        );
+    }
+
+    #[test]
+    fn set_grammar() {
+        let s = SetOverride::parse("gpuoperator:driver.version=580.1").unwrap();
+        assert_eq!(s.component, "gpuoperator");
+        assert_eq!(s.path, ["driver", "version"]);
+        assert_eq!(s.value, json!("580.1"));
+        assert_eq!(
+            SetOverride::parse("x:enabled=false").unwrap().value,
+            json!(false)
+        );
+        assert_eq!(SetOverride::parse("x:replicas=3").unwrap().value, json!(3));
+        for bad in ["novalue", "x:path", ":a=b", "x:=b", "x:a..b=c"] {
+            assert!(SetOverride::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Reading and writing documents: strict YAML parsing with the file and
+//! line in every error, and deterministic YAML (keys sorted recursively)
+//! and JSON (declared order, 2-space indent) output.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Parses one YAML document into `T`; the error names `origin` and carries
+/// the parser's line and column.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8], origin: &str) -> Result<T> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::invalid(format!("{origin}: not UTF-8 text: {e}")))?;
+    parse_str(text, origin)
+}
+
+/// Parses one YAML document from text.
+pub fn parse_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
+    serde_saphyr::from_str(text)
+        .map_err(|e| Error::invalid(format!("{origin}: {}", one_line(&e.to_string()))))
+}
+
+/// Collapses a multi-line parser report into one readable line.
+fn one_line(report: &str) -> String {
+    report
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The 1-based line of the first top-level `key:` in `text`, for messages
+/// about fields that parsed but hold a wrong value.
+pub fn line_of(text: &[u8], key: &str) -> usize {
+    let text = String::from_utf8_lossy(text);
+    let prefix = format!("{key}:");
+    text.lines()
+        .position(|l| l.starts_with(&prefix))
+        .map_or(1, |i| i + 1)
+}
+
+/// Converts a serialisable value into the ordered JSON value model.
+pub fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("document types always serialise")
+}
+
+/// Sorts every mapping's keys, recursively (the reference's YAML output).
+pub fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// Renders YAML with keys sorted recursively and 2-space indentation.
+pub fn to_yaml(value: &Value) -> String {
+    let mut sorted = value.clone();
+    sort_keys(&mut sorted);
+    serde_saphyr::to_string(&sorted).expect("JSON values always render as YAML")
+}
+
+/// Renders indented JSON (2 spaces, declared order) with a trailing newline.
+pub fn to_json(value: &Value) -> String {
+    let mut out = serde_json::to_string_pretty(value).expect("JSON values always render");
+    out.push('\n');
+    out
+}

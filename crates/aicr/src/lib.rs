@@ -1,0 +1,82 @@
+//! `aicr`: the facade. One [`Client`] composes the library crates; the CLI
+//! and the server wrap it and hold no business logic.
+//!
+//! ```
+//! use aicr::{Client, Criteria};
+//! use aicr::core::criteria::{Service, Accelerator, Intent};
+//!
+//! let client = Client::embedded().unwrap();
+//! let query = Criteria { service: Service::Eks, accelerator: Accelerator::H100,
+//!                        intent: Intent::Training, ..Criteria::default() };
+//! let recipe = client.recipe(&query).unwrap();
+//! assert!(recipe.deployment_order.contains(&"gpu-operator".to_string()));
+//! ```
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+pub use aicr_core as core;
+use aicr_core::{Catalog, DirProvider, EmbeddedProvider, LayeredProvider};
+pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
+use serde_json::Value;
+
+/// Version stamped into `metadata.version` of every recipe.
+pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
+
+/// The AICR API: resolve recipes, query them, and (as issues land) bundle,
+/// snapshot, validate and diff.
+#[derive(Debug, Clone)]
+pub struct Client {
+    catalog: Arc<Catalog>,
+}
+
+impl Client {
+    /// A client over the catalog compiled into the binary. The catalog is
+    /// parsed once per process and shared.
+    pub fn embedded() -> Result<Self> {
+        static EMBEDDED: OnceLock<std::result::Result<Arc<Catalog>, Error>> = OnceLock::new();
+        let catalog = EMBEDDED
+            .get_or_init(|| Catalog::load(Box::new(EmbeddedProvider)).map(Arc::new))
+            .clone()?;
+        Ok(Client { catalog })
+    }
+
+    /// A client over a directory used as the entire catalog (`--catalog`).
+    pub fn with_catalog_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let provider = DirProvider::open(dir)?;
+        let catalog = Catalog::load(Box::new(provider))
+            .map_err(|e| e.context(format!("loading catalog {}", dir.display())))?;
+        Ok(Client {
+            catalog: Arc::new(catalog),
+        })
+    }
+
+    /// A client over external data layered on the embedded catalog (`--data`).
+    pub fn with_data_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let provider = LayeredProvider::new(dir, Box::new(EmbeddedProvider))?;
+        let catalog = Catalog::load(Box::new(provider))
+            .map_err(|e| e.context(format!("loading data directory {}", dir.display())))?;
+        Ok(Client {
+            catalog: Arc::new(catalog),
+        })
+    }
+
+    /// The loaded catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Resolves the recipe for `criteria`.
+    pub fn recipe(&self, criteria: &Criteria) -> Result<RecipeResult> {
+        aicr_core::resolve(&self.catalog, criteria, VERSION)
+    }
+
+    /// The hydrated recipe for `criteria`, narrowed by a dot-path `selector`.
+    pub fn query(&self, criteria: &Criteria, selector: &str) -> Result<Value> {
+        let recipe = self.recipe(criteria)?;
+        let doc = aicr_core::query::hydrate(&self.catalog, &recipe)?;
+        aicr_core::query::select(&doc, selector).cloned()
+    }
+}
