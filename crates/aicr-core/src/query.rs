@@ -7,19 +7,39 @@ use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::model::Values;
 use crate::recipe::{RecipeResult, ResolvedComponent};
-use crate::values::deep_merge;
+use crate::values::{coalesce, deep_merge};
 use crate::yaml::to_value;
 
-/// The merged Helm values of a component: its values file, then its
-/// overrides.
+/// The merged Helm values of a component: the base `values.yaml` beside
+/// its values file (when the values file is a variant such as
+/// `values-eks-training.yaml`), then the values file, then its overrides.
 pub fn component_values(catalog: &Catalog, c: &ResolvedComponent) -> Result<Values> {
-    let mut values = if c.values_file.is_empty() {
-        Values::new()
-    } else {
-        (*catalog.values_file(&c.values_file)?).clone()
-    };
-    deep_merge(&mut values, &c.overrides);
+    let mut values = Values::new();
+    if !c.values_file.is_empty() {
+        if let Some(base) = base_values_path(&c.values_file) {
+            if catalog.provider().read(&base)?.is_some() {
+                values = (*catalog.values_file(&base)?).clone();
+            }
+        }
+        let file = catalog.values_file(&c.values_file)?;
+        deep_merge(&mut values, &file);
+    }
+    coalesce(&mut values, &c.overrides);
     Ok(values)
+}
+
+/// `dir/values.yaml` for a variant `dir/values-*.yaml`; `None` otherwise.
+fn base_values_path(values_file: &str) -> Option<String> {
+    let (dir, file) = values_file.rsplit_once('/').unwrap_or(("", values_file));
+    let variant =
+        file.starts_with("values-") && (file.ends_with(".yaml") || file.ends_with(".yml"));
+    variant.then(|| {
+        if dir.is_empty() {
+            "values.yaml".to_string()
+        } else {
+            format!("{dir}/values.yaml")
+        }
+    })
 }
 
 /// Builds the hydrated document that `aicr query` selects from.

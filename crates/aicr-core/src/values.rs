@@ -18,6 +18,25 @@ pub fn deep_merge(base: &mut Values, over: &Values) {
     }
 }
 
+/// Merges overrides into a values file the way the reference hydrates
+/// them: like [`deep_merge`], but a `null` for a key the values file has
+/// deletes it (Helm's way to drop a chart default). A `null` under a key
+/// the file lacks is kept, so the chart sees it. The overrides themselves
+/// keep their `null`s while merged through the chain.
+pub fn coalesce(base: &mut Values, over: &Values) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(_), Value::Null) => {
+                base.shift_remove(key);
+            }
+            (Some(Value::Object(into)), Value::Object(from)) => coalesce(into, from),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
 /// One `--set` assignment: `component:dotted.path=value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetOverride {

@@ -1,4 +1,5 @@
 //! Integration tests of the facade, one module per capability.
 
 mod conformance;
+mod hydrated;
 mod support;

@@ -1,0 +1,73 @@
+//! The catalog's facts: for every expected recipe of the corpus, the
+//! hydrated recipe (`aicr query --selector .`) equals the reference's as
+//! data, ignoring `criteria` and `metadata`. Checked on the reference's own
+//! catalog and on our embedded one.
+
+use std::collections::BTreeMap;
+
+use aicr::Client;
+use aicr::core::output::{Format, render};
+use serde_json::Value;
+
+use crate::support::{Query, conformance_dir, parse_yaml, queries};
+
+fn strip(mut doc: Value) -> Value {
+    let map = doc.as_object_mut().unwrap();
+    map.shift_remove("criteria");
+    map.shift_remove("metadata");
+    doc
+}
+
+fn check(client: &Client, label: &str) {
+    let Some(dir) = conformance_dir() else { return };
+    let all = queries(&dir);
+    let mut by_id: BTreeMap<&str, Vec<&Query>> = BTreeMap::new();
+    for q in all.iter().filter(|q| !q.expected.starts_with("error:")) {
+        by_id.entry(q.expected.as_str()).or_default().push(q);
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (id, qs) in &by_id {
+        let expected =
+            parse_yaml(&std::fs::read_to_string(dir.join(format!("hydrated/{id}.yaml"))).unwrap());
+        for q in qs {
+            checked += 1;
+            let ours = match client.query(&q.criteria(), ".") {
+                Ok(doc) => strip(parse_yaml(&render(&doc, Format::Yaml))),
+                Err(e) => {
+                    failures.push(format!("{:?}: {e}", q.flags));
+                    continue;
+                }
+            };
+            if ours != expected {
+                failures.push(format!("{:?}: differs from hydrated/{id}", q.flags));
+            }
+        }
+    }
+    println!(
+        "{label}: hydrated parity {}/{checked}",
+        checked - failures.len()
+    );
+    for f in failures.iter().take(10) {
+        eprintln!("{f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{label}: {} of {checked} differ",
+        failures.len()
+    );
+}
+
+#[test]
+fn reference_catalog_hydrates_to_the_reference_values() {
+    let Some(dir) = conformance_dir() else { return };
+    check(
+        &Client::with_catalog_dir(dir.join("upstream-catalog")).unwrap(),
+        "upstream catalog",
+    );
+}
+
+#[test]
+fn embedded_catalog_carries_the_reference_facts() {
+    check(&Client::embedded().unwrap(), "embedded catalog");
+}
