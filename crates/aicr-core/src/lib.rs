@@ -29,6 +29,7 @@ pub mod query;
 pub mod recipe;
 pub mod resolve;
 pub mod values;
+pub mod version;
 pub mod yaml;
 
 pub use catalog::Catalog;

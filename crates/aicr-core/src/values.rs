@@ -147,3 +147,70 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod laws {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..100).prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::String),
+            prop::collection::vec((0i64..5).prop_map(Value::from), 0..3).prop_map(Value::Array),
+        ]
+    }
+
+    fn values() -> impl Strategy<Value = Values> {
+        let tree = leaf().prop_recursive(3, 24, 4, |inner| {
+            prop::collection::btree_map("[a-d]", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        });
+        prop::collection::btree_map("[a-d]", tree, 0..4).prop_map(|m| m.into_iter().collect())
+    }
+
+    proptest! {
+        // Deep merge is not associative in general (a scalar in the middle
+        // cuts a map off), so the laws we rely on are these.
+        #[test]
+        fn disjoint_merges_commute(a in values(), b in values()) {
+            let b: Values = b.into_iter().filter(|(k, _)| !a.contains_key(k)).collect();
+            let mut ab = a.clone();
+            deep_merge(&mut ab, &b);
+            let mut ba = b.clone();
+            deep_merge(&mut ba, &a);
+            prop_assert_eq!(ab, ba);
+        }
+
+        #[test]
+        fn merging_with_itself_changes_nothing(a in values()) {
+            let mut same = a.clone();
+            deep_merge(&mut same, &a);
+            prop_assert_eq!(same, a);
+        }
+
+        #[test]
+        fn merging_is_idempotent_and_empty_is_identity(a in values(), b in values()) {
+            let mut once = a.clone();
+            deep_merge(&mut once, &b);
+            let mut twice = once.clone();
+            deep_merge(&mut twice, &b);
+            prop_assert_eq!(&once, &twice);
+            let mut same = a.clone();
+            deep_merge(&mut same, &Values::new());
+            prop_assert_eq!(same, a);
+        }
+
+        #[test]
+        fn later_leaves_win(a in values(), b in values()) {
+            let mut merged = a.clone();
+            deep_merge(&mut merged, &b);
+            for (k, v) in &b {
+                if !v.is_object() {
+                    prop_assert_eq!(merged.get(k), Some(v));
+                }
+            }
+        }
+    }
+}
