@@ -4,16 +4,24 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use aicr::core::config::{AicrConfig, RecipeConfig};
 use aicr::core::criteria::{Accelerator, Intent, Os, Platform, Service};
 use aicr::core::output::{Format, render, render_selected};
 use aicr::core::yaml::to_value;
 use aicr::{Client, Criteria, Error, Result};
 use clap::{Args, Parser, Subcommand};
 
+/// `aicr --version` prints `aicr version <ver> (commit: <sha>, date: <date>)`.
+const VERSION_TEXT: &str = concat!(
+    "version v",
+    env!("CARGO_PKG_VERSION"),
+    " (commit: unknown, date: unknown)"
+);
+
 /// AI Cluster Runtime: validated, version-locked configuration for GPU
 /// Kubernetes clusters.
 #[derive(Debug, Parser)]
-#[command(name = "aicr", version = aicr::VERSION, disable_version_flag = true)]
+#[command(name = "aicr", version = VERSION_TEXT, disable_version_flag = true)]
 struct Cli {
     /// Print the version and exit.
     #[arg(short = 'v', long = "version", action = clap::ArgAction::Version, global = false)]
@@ -64,9 +72,12 @@ struct CriteriaArgs {
     /// Use DIR as the entire catalog instead of the embedded one.
     #[arg(long, value_name = "DIR")]
     catalog: Option<PathBuf>,
-    /// Output format: yaml, json, table.
-    #[arg(short = 't', long, default_value = "yaml")]
-    format: String,
+    /// AICRConfig file giving defaults for these flags; explicit flags win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format: yaml, json, table [default: yaml].
+    #[arg(short = 't', long)]
+    format: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -91,13 +102,7 @@ struct QueryArgs {
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 1,
-            };
-        }
+        Err(e) => return clap_error(&e),
     };
     let result = match cli.command {
         None => {
@@ -117,55 +122,169 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
+/// What a recipe-resolving command runs with, after flags and config merge.
+struct Resolved {
+    client: Client,
+    criteria: Criteria,
+    format: Format,
+    /// `spec.recipe.output.path` of the config, used when `-o` is absent.
+    config_output: Option<String>,
+}
+
+/// Maps a flag-parsing failure to the reference's statuses: a repeated
+/// single-value flag is INVALID_REQUEST (2), other usage errors exit 1.
+fn clap_error(e: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ErrorKind};
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            0
+        }
+        ErrorKind::ArgumentConflict
+            if e.get(ContextKind::PriorArg) == e.get(ContextKind::InvalidArg) =>
+        {
+            let flag = e
+                .get(ContextKind::InvalidArg)
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let flag = flag.split_whitespace().next().unwrap_or_default();
+            let err = Error::invalid(format!("flag {flag} can only be specified once"));
+            eprintln!("{err}");
+            err.exit_status()
+        }
+        // The reference treats an unknown command word as a missing help topic.
+        ErrorKind::InvalidSubcommand => {
+            let word = e
+                .get(ContextKind::InvalidSubcommand)
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            eprintln!("No help topic for '{word}'");
+            3
+        }
+        _ => {
+            let _ = e.print();
+            1
+        }
+    }
+}
+
 impl CriteriaArgs {
-    fn criteria(&self) -> Result<Criteria> {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let nodes = self.nodes.unwrap_or(0).clamp(0, u32::MAX as i64) as u32;
+    /// Criteria from the config's defaults, then the explicit flags.
+    fn criteria(&self, config: Option<&RecipeConfig>) -> Result<Criteria> {
+        let defaults = config.and_then(|c| c.criteria.as_ref());
+        let pick = |flag: &Option<String>, default: Option<&Option<String>>| {
+            flag.clone()
+                .or_else(|| default.cloned().flatten())
+                .unwrap_or_default()
+        };
+        let nodes = self
+            .nodes
+            .or_else(|| defaults.and_then(|d| d.nodes))
+            .unwrap_or(0);
         Ok(Criteria {
-            service: Service::parse_flag(&opt(&self.service))?,
-            accelerator: Accelerator::parse(&opt(&self.accelerator))?,
-            intent: Intent::parse(&opt(&self.intent))?,
-            os: Os::parse(&opt(&self.os))?,
-            platform: Platform::parse(&opt(&self.platform))?,
-            nodes,
+            service: Service::parse_flag(&pick(&self.service, defaults.map(|d| &d.service)))?,
+            accelerator: Accelerator::parse(&pick(
+                &self.accelerator,
+                defaults.map(|d| &d.accelerator),
+            ))?,
+            intent: Intent::parse(&pick(&self.intent, defaults.map(|d| &d.intent)))?,
+            os: Os::parse(&pick(&self.os, defaults.map(|d| &d.os)))?,
+            platform: Platform::parse(&pick(&self.platform, defaults.map(|d| &d.platform)))?,
+            nodes: u32::try_from(nodes.max(0)).unwrap_or(u32::MAX),
         })
     }
 
-    fn client(&self) -> Result<Client> {
-        match (&self.catalog, &self.data) {
+    fn client(&self, config: Option<&RecipeConfig>) -> Result<Client> {
+        let data = self
+            .data
+            .clone()
+            .or_else(|| config.and_then(|c| c.data.clone()).map(PathBuf::from));
+        match (&self.catalog, data) {
             (Some(dir), _) => Client::with_catalog_dir(dir),
             (None, Some(dir)) => Client::with_data_dir(dir),
             (None, None) => Client::embedded(),
         }
     }
 
-    /// Validates flags and returns (client, criteria, format).
-    fn prepare(&self) -> Result<(Client, Criteria, Format)> {
-        if self.snapshot.is_some() {
+    /// Validates flags, merges the config, and opens the catalog.
+    fn prepare(&self) -> Result<Resolved> {
+        let config = self.config.as_deref().map(load_config).transpose()?;
+        let recipe_config = config.as_ref().and_then(|c| c.spec.recipe.as_ref());
+        let snapshot_in_config = recipe_config
+            .and_then(|r| r.input.as_ref())
+            .is_some_and(|i| !i.snapshot.is_empty());
+        if self.snapshot.is_some() || snapshot_in_config {
             return Err(Error::invalid(
-                "--snapshot is not available yet: snapshot input comes with the snapshot command",
+                "snapshot input is not available yet: it comes with the snapshot command",
             ));
         }
-        let format = Format::parse(&self.format)?;
-        let criteria = self.criteria()?;
+        let config_output = recipe_config.and_then(|r| r.output.as_ref());
+        let format = match (&self.format, config_output.filter(|o| !o.format.is_empty())) {
+            (Some(flag), _) => Format::parse(flag)?,
+            (None, Some(out)) => Format::parse(&out.format)?,
+            (None, None) => Format::Yaml,
+        };
+        let criteria = self.criteria(recipe_config)?;
         if criteria.is_empty() {
             return Err(Error::invalid(
                 "no criteria provided: specify at least one of --service, --accelerator, --intent, --os, --platform or --nodes",
             ));
         }
-        Ok((self.client()?, criteria, format))
+        Ok(Resolved {
+            client: self.client(recipe_config)?,
+            criteria,
+            format,
+            config_output: config_output
+                .map(|o| o.path.clone())
+                .filter(|p| !p.is_empty()),
+        })
     }
 }
 
+/// Reads an AICRConfig file. URLs and ConfigMaps are not accepted here.
+fn load_config(path: &Path) -> Result<AicrConfig> {
+    let text = path.to_string_lossy();
+    if text.starts_with("cm://") || text.starts_with("file://") {
+        return Err(Error::invalid(format!(
+            "--config {text}: only a local file path is accepted"
+        )));
+    }
+    if text.starts_with("http://") || text.starts_with("https://") {
+        return Err(Error::invalid(format!(
+            "--config {text}: configs from URLs are not supported yet; download the file and pass its path"
+        )));
+    }
+    let body = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::not_found(format!("config file {text} not found")),
+        _ => Error::invalid(format!("cannot read config file {text}: {e}")),
+    })?;
+    AicrConfig::parse(&body, &text, text.ends_with(".json"))
+}
+
 fn recipe(args: RecipeArgs) -> Result<()> {
-    let (client, criteria, format) = args.criteria.prepare()?;
+    let Resolved {
+        client,
+        criteria,
+        format,
+        config_output,
+    } = args.criteria.prepare()?;
     let recipe = client.recipe(&criteria)?;
     let text = render(&to_value(&recipe), format);
-    write_output(args.output.as_deref(), text.as_bytes())
+    write_output(
+        args.output.as_deref().or(config_output.as_deref()),
+        text.as_bytes(),
+    )
 }
 
 fn query(args: QueryArgs) -> Result<()> {
-    let (client, criteria, format) = args.criteria.prepare()?;
+    let Resolved {
+        client,
+        criteria,
+        format,
+        ..
+    } = args.criteria.prepare()?;
     let selected = client.query(&criteria, &args.selector)?;
     write_output(None, render_selected(&selected, format).as_bytes())
 }

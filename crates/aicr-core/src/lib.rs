@@ -19,6 +19,7 @@
 //! ```
 
 pub mod catalog;
+pub mod config;
 pub mod criteria;
 pub mod error;
 pub mod model;
