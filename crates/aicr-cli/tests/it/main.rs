@@ -1,0 +1,4 @@
+//! End-to-end tests of the `aicr` binary, one module per command.
+
+mod recipe;
+mod support;

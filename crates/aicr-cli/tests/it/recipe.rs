@@ -1,0 +1,461 @@
+//! `aicr recipe` and `aicr query`: parity through the binary, determinism,
+//! output files, and every kind of bad input.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{catalog_copy, conformance_dir, run, yaml};
+
+fn args_of(row: &[&str]) -> Vec<String> {
+    [
+        "--service",
+        "--accelerator",
+        "--os",
+        "--intent",
+        "--platform",
+    ]
+    .iter()
+    .zip(row)
+    .filter(|(_, v)| **v != "any")
+    .flat_map(|(n, v)| [n.to_string(), v.to_string()])
+    .collect()
+}
+
+fn strip(mut doc: Value) -> Value {
+    let map = doc.as_object_mut().unwrap();
+    map.shift_remove("criteria");
+    map["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("version");
+    doc
+}
+
+/// Every query when `AICR_FULL_CLI_CORPUS` is set, every 25th otherwise.
+#[test]
+fn cli_output_parses_to_the_reference_recipe() {
+    let Some(dir) = conformance_dir() else { return };
+    let catalog = dir.join("upstream-catalog");
+    let tsv = std::fs::read_to_string(dir.join("recipe/queries.tsv")).unwrap();
+    let step = if std::env::var_os("AICR_FULL_CLI_CORPUS").is_some() {
+        1
+    } else {
+        25
+    };
+    let mut checked = 0;
+    for line in tsv.lines().skip(1).step_by(step) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let mut args = vec![
+            "recipe".to_string(),
+            "--catalog".into(),
+            catalog.display().to_string(),
+        ];
+        args.extend(args_of(&cols[..5]));
+        args.extend(["-t".into(), "yaml".into()]);
+        let (code, out, err) = run(&args);
+        assert_eq!(code.to_string(), cols[5], "{args:?}: {err}");
+        if let Some(code) = cols[6].strip_prefix("error:") {
+            assert!(err.contains(&format!("[{code}]")), "{err}");
+        } else {
+            let want = yaml(
+                &std::fs::read_to_string(dir.join(format!("recipe/outputs/{}.yaml", cols[6])))
+                    .unwrap(),
+            );
+            assert_eq!(strip(yaml(&out)), want, "{args:?}");
+        }
+        checked += 1;
+    }
+    println!("checked {checked} queries through the CLI");
+}
+
+#[test]
+fn same_inputs_give_byte_identical_output() {
+    let args = [
+        "recipe",
+        "--service",
+        "eks",
+        "--gpu",
+        "gb200",
+        "--os",
+        "ubuntu",
+        "--intent",
+        "training",
+    ];
+    let first = run(args);
+    assert_eq!(first.0, 0, "{}", first.2);
+    for _ in 0..3 {
+        assert_eq!(run(args).1, first.1);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("r.json");
+    let (code, _, _) = run([
+        "recipe",
+        "--service",
+        "eks",
+        "-t",
+        "json",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let (_, stdout, _) = run(["recipe", "--service", "eks", "-t", "json"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout);
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+}
+
+#[test]
+fn query_prints_scalars_plainly_and_documents_as_yaml() {
+    assert_eq!(
+        run([
+            "query",
+            "--service",
+            "eks",
+            "--selector",
+            "criteria.service"
+        ])
+        .1,
+        "eks\n"
+    );
+    assert_eq!(
+        run([
+            "query",
+            "--service",
+            "eks",
+            "--selector",
+            ".criteria.service",
+            "-t",
+            "json"
+        ])
+        .1,
+        "\"eks\"\n"
+    );
+    let (code, out, _) = run(["query", "--service", "eks", "--selector", ""]);
+    assert_eq!(code, 0);
+    let doc = yaml(&out);
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "apiVersion",
+            "components",
+            "constraints",
+            "criteria",
+            "deploymentOrder",
+            "kind",
+            "metadata"
+        ]
+    );
+    let (code, _, err) = run(["query", "--service", "eks", "--selector", "components.nope"]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("available keys: aws-ebs-csi-driver, aws-efa"),
+        "{err}"
+    );
+    assert_eq!(
+        run([
+            "query",
+            "--service",
+            "eks",
+            "--selector",
+            "criteria.service.x"
+        ])
+        .0,
+        3
+    );
+    assert_eq!(
+        run(["query", "--service", "eks"]).0,
+        1,
+        "--selector is required"
+    );
+}
+
+/// Runs a failing `aicr recipe -o FILE` and checks the status, the message
+/// and that no file was written.
+fn fails(extra: &[&str], code: i32, message: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("recipe.yaml");
+    let mut args = vec!["recipe", "-o", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (got, _, err) = run(&args);
+    assert_eq!(got, code, "{args:?}: {err}");
+    assert!(err.contains(message), "{args:?}: {err:?} lacks {message:?}");
+    assert!(!out.exists(), "{args:?} wrote output");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "{args:?} left files"
+    );
+}
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} lacks {from:?}");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn bad_criteria_and_flags_are_invalid_requests() {
+    fails(&[], 2, "no criteria provided");
+    fails(
+        &["--service", "windows"],
+        2,
+        "invalid service type: windows",
+    );
+    fails(&["--gpu", "h800"], 2, "invalid accelerator type: h800");
+    fails(&["--service", "self-managed"], 2, "no criteria provided");
+    fails(
+        &["--service", "eks", "--service", "gke"],
+        2,
+        "flag --service can only be specified once",
+    );
+    fails(
+        &["--service", "eks", "-t", "xml"],
+        2,
+        "unknown output format: \"xml\"",
+    );
+    fails(&["--service", "eks", "--snapshot", "s.yaml"], 2, "snapshot");
+    let (code, _, err) = run(["recipe", "--criteria", "x.yaml"]);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn aliases_normalise_criteria() {
+    let (code, out, _) = run([
+        "recipe",
+        "--service",
+        "EKS",
+        "--gpu",
+        "H100",
+        "--os",
+        "al2023",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(code, 0);
+    let doc = yaml(&out);
+    assert_eq!(doc["criteria"]["service"], "eks");
+    assert_eq!(doc["criteria"]["accelerator"], "h100");
+    assert_eq!(doc["criteria"]["os"], "amazonlinux");
+}
+
+#[test]
+fn broken_catalogs_fail_with_the_file_and_field() {
+    let cat = catalog_copy();
+    edit(
+        cat.path(),
+        "overlays/eks/eks.yaml",
+        "componentRefs:",
+        "componentRef:",
+    );
+    let arg = cat.path().to_str().unwrap();
+    fails(&["--service", "eks", "--catalog", arg], 2, "eks.yaml");
+
+    let cat = catalog_copy();
+    edit(
+        cat.path(),
+        "overlays/eks/eks.yaml",
+        "kind: RecipeMetadata",
+        "kind: RecipeMetaData",
+    );
+    fails(
+        &[
+            "--service",
+            "eks",
+            "--catalog",
+            cat.path().to_str().unwrap(),
+        ],
+        2,
+        "eks.yaml:",
+    );
+
+    let cat = catalog_copy();
+    edit(
+        cat.path(),
+        "overlays/eks/eks.yaml",
+        "service: eks",
+        "service: ekss",
+    );
+    fails(
+        &[
+            "--service",
+            "eks",
+            "--catalog",
+            cat.path().to_str().unwrap(),
+        ],
+        2,
+        "invalid service type: ekss",
+    );
+
+    let cat = catalog_copy();
+    edit(
+        cat.path(),
+        "overlays/eks/eks-training.yaml",
+        "base: eks",
+        "base: h100-eks-training",
+    );
+    fails(
+        &[
+            "--service",
+            "eks",
+            "--gpu",
+            "h100",
+            "--intent",
+            "training",
+            "--catalog",
+            cat.path().to_str().unwrap(),
+        ],
+        2,
+        "circular inheritance",
+    );
+}
+
+#[test]
+fn missing_values_files_and_escaping_paths_are_reported() {
+    let cat = catalog_copy();
+    std::fs::remove_file(cat.path().join("components/cert-manager/values.yaml")).unwrap();
+    let (code, _, err) = run([
+        "query",
+        "--service",
+        "eks",
+        "--selector",
+        ".",
+        "--catalog",
+        cat.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("components/cert-manager/values.yaml"), "{err}");
+
+    let data = tempfile::tempdir().unwrap();
+    let registry =
+        "apiVersion: aicr.nvidia.com/v1alpha1\nkind: ComponentRegistry\ncomponents: []\n";
+    std::fs::write(data.path().join("registry.yaml"), registry).unwrap();
+    std::fs::create_dir(data.path().join("overlays")).unwrap();
+    let overlay = "kind: RecipeMetadata\napiVersion: aicr.nvidia.com/v1alpha1\nmetadata:\n  name: sneaky\nspec:\n  criteria:\n    service: lke\n  componentRefs:\n    - name: cert-manager\n      valuesFile: ../../../etc/passwd\n";
+    std::fs::write(data.path().join("overlays/sneaky.yaml"), overlay).unwrap();
+    let (code, _, err) = run([
+        "query",
+        "--service",
+        "lke",
+        "--selector",
+        ".",
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("escapes the data directory"), "{err}");
+}
+
+#[test]
+fn data_directory_layers_over_the_embedded_catalog() {
+    let data = tempfile::tempdir().unwrap();
+    let registry = "apiVersion: aicr.nvidia.com/v1alpha1\nkind: ComponentRegistry\ncomponents:\n  - name: cert-manager\n    helm:\n      defaultRepository: https://charts.example.com\n      defaultChart: example/cert-manager\n      defaultNamespace: certs\n";
+    std::fs::write(data.path().join("registry.yaml"), registry).unwrap();
+    let (code, out, err) = run([
+        "query",
+        "--service",
+        "eks",
+        "--selector",
+        "components.cert-manager.namespace",
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out, "certs\n",
+        "the external registry entry replaces the embedded one"
+    );
+    let (_, out, _) = run([
+        "query",
+        "--service",
+        "eks",
+        "--selector",
+        "components.gpu-operator.chart",
+        "--data",
+        data.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out, "gpu-operator\n", "embedded registry entries are kept");
+
+    fails(
+        &["--service", "eks", "--data", "/nonexistent/aicr-data"],
+        8,
+        "/nonexistent/aicr-data",
+    );
+    let empty = tempfile::tempdir().unwrap();
+    fails(
+        &["--service", "eks", "--data", empty.path().to_str().unwrap()],
+        8,
+        "registry.yaml",
+    );
+    #[cfg(unix)]
+    {
+        let linked = tempfile::tempdir().unwrap();
+        std::fs::write(linked.path().join("registry.yaml"), registry).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", linked.path().join("evil.yaml")).unwrap();
+        fails(
+            &[
+                "--service",
+                "eks",
+                "--data",
+                linked.path().to_str().unwrap(),
+            ],
+            8,
+            "symlinks are not allowed",
+        );
+    }
+}
+
+#[test]
+fn config_file_gives_defaults_that_flags_override() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("c.yaml");
+    std::fs::write(&config, "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  recipe:\n    criteria:\n      service: eks\n      accelerator: h100\n").unwrap();
+    let c = config.to_str().unwrap();
+    let (code, out, err) = run(["query", "--config", c, "--selector", "criteria"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(yaml(&out)["service"], "eks");
+    let (_, out, _) = run([
+        "query",
+        "--config",
+        c,
+        "--service",
+        "gke",
+        "--selector",
+        "criteria",
+    ]);
+    assert_eq!(yaml(&out)["service"], "gke");
+    assert_eq!(yaml(&out)["accelerator"], "h100");
+
+    fails(&["--config", "/does/not/exist.yaml"], 3, "not found");
+    fails(&["--config", "cm://ns/x"], 2, "local file");
+    std::fs::write(
+        &config,
+        "kind: NotARealKind\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  recipe: {}\n",
+    )
+    .unwrap();
+    fails(&["--config", c], 2, "invalid kind");
+    std::fs::write(
+        &config,
+        "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  recipe:\n    foo: 1\n",
+    )
+    .unwrap();
+    fails(&["--config", c], 2, "foo");
+}
+
+#[test]
+fn version_and_unknown_commands() {
+    let (code, out, _) = run(["--version"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "aicr version v0.1.0 (commit: unknown, date: unknown)\n")
+    );
+    let (code, _, err) = run(["version"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("No help topic for 'version'"));
+    assert_eq!(run(Vec::<String>::new()).0, 0);
+}
