@@ -1,0 +1,3 @@
+//! Integration tests of aicr-core, one module per capability.
+
+mod lint;
