@@ -1,12 +1,14 @@
 //! The catalog's facts: for every expected recipe of the corpus, the
 //! hydrated recipe (`aicr query --selector .`) equals the reference's as
 //! data, ignoring `criteria` and `metadata`. Checked on the reference's own
-//! catalog and on our embedded one.
+//! catalog and on our embedded one, together with the `validation` block
+//! of `aicr recipe`.
 
 use std::collections::BTreeMap;
 
 use aicr::Client;
 use aicr::core::output::{Format, render};
+use aicr::core::yaml::to_value;
 use serde_json::Value;
 
 use crate::support::{Query, conformance_dir, parse_yaml, queries};
@@ -27,6 +29,14 @@ fn check(client: &Client, label: &str) {
     }
     let mut checked = 0;
     let mut failures = Vec::new();
+    let outputs: BTreeMap<&str, Value> = by_id
+        .keys()
+        .map(|id| {
+            let text =
+                std::fs::read_to_string(dir.join(format!("recipe/outputs/{id}.yaml"))).unwrap();
+            (*id, parse_yaml(&text))
+        })
+        .collect();
     for (id, qs) in &by_id {
         let expected =
             parse_yaml(&std::fs::read_to_string(dir.join(format!("hydrated/{id}.yaml"))).unwrap());
@@ -41,6 +51,15 @@ fn check(client: &Client, label: &str) {
             };
             if ours != expected {
                 failures.push(format!("{:?}: differs from hydrated/{id}", q.flags));
+            }
+            let validation = client
+                .recipe(&q.criteria())
+                .map(|r| to_value(&r.validation));
+            if validation.as_ref().ok() != Some(&outputs[*id]["validation"]) {
+                failures.push(format!(
+                    "{:?}: validation differs from recipe/outputs/{id}",
+                    q.flags
+                ));
             }
         }
     }

@@ -1,5 +1,7 @@
 //! Integration tests of the facade, one module per capability.
 
+mod boundaries;
 mod conformance;
 mod hydrated;
+mod snapshots;
 mod support;

@@ -38,23 +38,6 @@ impl Query {
             nodes: 0,
         }
     }
-
-    /// CLI arguments for this query.
-    pub fn args(&self) -> Vec<String> {
-        let names = [
-            "--service",
-            "--accelerator",
-            "--os",
-            "--intent",
-            "--platform",
-        ];
-        names
-            .iter()
-            .zip(&self.flags)
-            .filter(|(_, v)| v.as_str() != "any")
-            .flat_map(|(n, v)| [n.to_string(), v.clone()])
-            .collect()
-    }
 }
 
 /// Every query of the corpus.
