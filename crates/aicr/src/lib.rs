@@ -15,6 +15,8 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+pub use aicr_bundle as bundle;
+use aicr_bundle::{BundleOptions, FileTree, VerifyReport};
 pub use aicr_core as core;
 use aicr_core::{Catalog, DirProvider, EmbeddedProvider, LayeredProvider};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
@@ -79,4 +81,74 @@ impl Client {
         let doc = aicr_core::query::hydrate(&self.catalog, &recipe)?;
         aicr_core::query::select(&doc, selector).cloned()
     }
+
+    /// The bundle of `recipe` for the deployer in `options`, in memory.
+    pub fn bundle(&self, recipe: &RecipeResult, options: &BundleOptions) -> Result<FileTree> {
+        aicr_bundle::bundle(&self.catalog, recipe, options)
+    }
+
+    /// Writes a bundle to `dir` atomically (see [`aicr_bundle::write_tree`]).
+    pub fn write_bundle(&self, tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
+        aicr_bundle::write_tree(tree, dir, force)
+    }
+
+    /// Re-checks the bundle in `dir` against its `checksums.txt`; a bundle
+    /// with findings is an UNAUTHORIZED error carrying them.
+    pub fn verify(&self, dir: impl AsRef<Path>) -> Result<VerifyReport> {
+        aicr_bundle::verify_dir(dir.as_ref())
+    }
+
+    /// Loads a recipe file for bundling: a `RecipeResult` (or a document
+    /// without `kind`), or a `RecipeMetadata` with `spec.criteria`, which
+    /// is resolved against this client's catalog.
+    pub fn load_recipe(&self, path: impl AsRef<Path>) -> Result<RecipeResult> {
+        let path = path.as_ref();
+        let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::not_found(format!("recipe file not found: {}", shown.display()))
+            }
+            _ => Error::invalid(format!("cannot read recipe file {}: {e}", shown.display())),
+        })?;
+        self.parse_recipe(&bytes, &shown.display().to_string())
+    }
+
+    /// Parses recipe text (see [`Client::load_recipe`]); `origin` names it
+    /// in errors.
+    pub fn parse_recipe(&self, bytes: &[u8], origin: &str) -> Result<RecipeResult> {
+        let doc: Value = aicr_core::yaml::parse(bytes, origin)?;
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "" | "RecipeResult" => aicr_core::yaml::parse(bytes, origin),
+            "RecipeMetadata" => {
+                let criteria = doc.pointer("/spec/criteria").cloned().ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{origin}: a RecipeMetadata recipe needs spec.criteria to be resolved"
+                    ))
+                })?;
+                let criteria: Criteria = serde_json::from_value(criteria)
+                    .map_err(|e| Error::invalid(format!("{origin}: spec.criteria: {e}")))?;
+                self.recipe(&criteria)
+            }
+            other => Err(Error::invalid(format!(
+                "recipe file has kind {other:?}, but \"RecipeResult\" is required"
+            ))),
+        }
+    }
+}
+
+pub use aicr_core::lint::{LintReport, Problem};
+
+/// Lints a catalog without loading it, so every problem is reported rather
+/// than the first load error: the embedded catalog, a directory used as the
+/// whole catalog (`catalog`), or a data directory layered over the embedded
+/// one (`data`).
+pub fn lint_catalog(catalog: Option<&Path>, data: Option<&Path>) -> Result<LintReport> {
+    Ok(match (catalog, data) {
+        (Some(dir), _) => aicr_core::lint::lint(&DirProvider::open(dir)?),
+        (None, Some(dir)) => {
+            aicr_core::lint::lint(&LayeredProvider::new(dir, Box::new(EmbeddedProvider))?)
+        }
+        (None, None) => aicr_core::lint::lint(&EmbeddedProvider),
+    })
 }

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `aicr` binary, one module per command.
 
+mod lint;
 mod recipe;
 mod support;
