@@ -1,1 +1,26 @@
-fn main() {}
+//! Repository tasks: `cargo xtask <task>`.
+//!
+//! - `recipes-lint [--data DIR | --catalog DIR]`: every problem of a recipe catalog.
+//! - `codegen [--check]`: JSON Schemas in `schemas/` from the document types.
+
+mod codegen;
+mod lint;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        bail!("usage: cargo xtask <recipes-lint|codegen> [args]");
+    };
+    match task.as_str() {
+        "recipes-lint" => lint::run(rest),
+        "codegen" => codegen::run(rest),
+        other => bail!("unknown task {other:?}; tasks: recipes-lint, codegen"),
+    }
+}
+
+/// The workspace root.
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

@@ -3,6 +3,7 @@
 //! checks are the reference's; explicit CLI flags win over it.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::criteria::{Accelerator, Intent, Os, Platform, Service};
@@ -11,7 +12,7 @@ use crate::model::API_VERSION;
 use crate::output::Format;
 
 /// An `AICRConfig` document.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AicrConfig {
     /// Always `AICRConfig`.
@@ -26,7 +27,7 @@ pub struct AicrConfig {
 }
 
 /// `metadata` of a config.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigMeta {
     /// Name of the config.
@@ -35,7 +36,7 @@ pub struct ConfigMeta {
 }
 
 /// `spec` of a config.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigSpec {
     /// Defaults for `aicr recipe` and `aicr query`.
@@ -50,7 +51,7 @@ pub struct ConfigSpec {
 }
 
 /// `spec.recipe`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeConfig {
     /// Query criteria.
@@ -68,7 +69,7 @@ pub struct RecipeConfig {
 }
 
 /// Criteria as written in a config (validated on load).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriteriaConfig {
     /// Service.
@@ -92,7 +93,7 @@ pub struct CriteriaConfig {
 }
 
 /// `spec.recipe.input`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeInput {
     /// Snapshot source.
@@ -101,7 +102,7 @@ pub struct RecipeInput {
 }
 
 /// An output destination.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputConfig {
     /// File path, `-`, or `cm://ns/name`.
@@ -113,7 +114,7 @@ pub struct OutputConfig {
 }
 
 /// `spec.bundle`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BundleConfig {
     /// Recipe input.
@@ -137,7 +138,7 @@ pub struct BundleConfig {
 }
 
 /// `spec.bundle.input`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundleInput {
     /// Recipe source.
@@ -146,7 +147,7 @@ pub struct BundleInput {
 }
 
 /// `spec.bundle.output`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BundleOutput {
     /// Output directory or `oci://` reference.
@@ -158,7 +159,7 @@ pub struct BundleOutput {
 }
 
 /// `spec.bundle.deployment`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BundleDeployment {
     /// helm, argocd, argocd-helm, flux or helmfile.
@@ -179,7 +180,7 @@ pub struct BundleDeployment {
 }
 
 /// `spec.bundle.scheduling`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BundleScheduling {
     /// System node selector.

@@ -2,6 +2,7 @@
 //! the asymmetric matching rule (an overlay wildcard matches any query
 //! value; a query wildcard matches only an overlay wildcard).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -72,6 +73,22 @@ macro_rules! dimension {
             }
         }
 
+        // A string enum of the canonical values, `any` and the aliases the
+        // parser accepts (it also ignores case, which a schema cannot say).
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": concat!($label, " (case-insensitive; `any` or empty is a wildcard)"),
+                    "type": "string",
+                    "enum": ["any", $($text, $($alias,)*)+]
+                })
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
                 let text = String::deserialize(d)?;
@@ -120,7 +137,7 @@ dimension!(
 );
 
 /// A query, or an overlay's applicability rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Criteria {
     /// Kubernetes service.

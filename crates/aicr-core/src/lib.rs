@@ -31,6 +31,7 @@ pub mod provider;
 pub mod query;
 pub mod recipe;
 pub mod resolve;
+pub mod schema;
 pub mod suggest;
 pub mod values;
 pub mod version;

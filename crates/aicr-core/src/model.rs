@@ -3,6 +3,7 @@
 //! catalog. Unknown fields are rejected so a misspelled key fails loudly.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ pub const API_VERSION: &str = "aicr.nvidia.com/v1alpha1";
 pub type Values = serde_json::Map<String, Value>;
 
 /// `metadata` of a catalog document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectMeta {
     /// Unique name of the document.
@@ -23,12 +24,12 @@ pub struct ObjectMeta {
 }
 
 /// An overlay: criteria, a parent, constraints, components and validation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecipeMetadata {
     /// Always `RecipeMetadata`.
     pub kind: String,
-    /// Always [`API_VERSION`].
+    /// Always `aicr.nvidia.com/v1alpha1`.
     pub api_version: String,
     /// Name of the overlay.
     pub metadata: ObjectMeta,
@@ -37,7 +38,7 @@ pub struct RecipeMetadata {
 }
 
 /// Body of an overlay.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OverlaySpec {
     /// Parent overlay; empty means `base`.
@@ -61,12 +62,12 @@ pub struct OverlaySpec {
 }
 
 /// A mixin: constraints and components composed into leaf overlays.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecipeMixin {
     /// Always `RecipeMixin`.
     pub kind: String,
-    /// Always [`API_VERSION`].
+    /// Always `aicr.nvidia.com/v1alpha1`.
     pub api_version: String,
     /// Name of the mixin.
     pub metadata: ObjectMeta,
@@ -75,7 +76,7 @@ pub struct RecipeMixin {
 }
 
 /// Body of a mixin.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MixinSpec {
     /// Constraints added by the mixin.
@@ -87,7 +88,7 @@ pub struct MixinSpec {
 }
 
 /// A named expectation on a measurement (`K8s.server.version >= 1.32`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Constraint {
     /// Fully qualified measurement path, or a validator metric name.
@@ -106,7 +107,7 @@ pub struct Constraint {
 }
 
 /// How a component is deployed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 pub enum ComponentType {
     /// A Helm chart (or a manifest-only local chart).
     #[default]
@@ -116,7 +117,7 @@ pub enum ComponentType {
 }
 
 /// A Kubernetes object that must exist after deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedResource {
     /// Kind of the object.
@@ -130,7 +131,7 @@ pub struct ExpectedResource {
 
 /// A deployable component as written in an overlay or mixin; every field
 /// but `name` is optional so later overlays can set just what they change.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ComponentRef {
     /// Unique component name (a registry entry).
@@ -183,7 +184,7 @@ pub struct ComponentRef {
 }
 
 /// Validation phases of a recipe.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Validation {
     /// Pre-flight checks.
@@ -201,7 +202,7 @@ pub struct Validation {
 }
 
 /// One validation phase: named checks and their thresholds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidationPhase {
     /// Validator names from the validator catalog.
@@ -213,19 +214,19 @@ pub struct ValidationPhase {
 }
 
 /// The component registry: defaults and injection paths per component.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ComponentRegistry {
     /// Always `ComponentRegistry`.
     pub kind: String,
-    /// Always [`API_VERSION`].
+    /// Always `aicr.nvidia.com/v1alpha1`.
     pub api_version: String,
     /// Registry entries.
     pub components: Vec<RegistryEntry>,
 }
 
 /// One component of the registry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RegistryEntry {
     /// Component name.
@@ -266,7 +267,7 @@ pub struct RegistryEntry {
 }
 
 /// Reference to a health-check file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HealthCheck {
     /// Chainsaw assert file, relative to the catalog root.
@@ -274,7 +275,7 @@ pub struct HealthCheck {
 }
 
 /// Helm defaults of a registry entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HelmDefaults {
     /// Chart repository; empty for manifest-only components.
@@ -292,7 +293,7 @@ pub struct HelmDefaults {
 }
 
 /// Kustomize defaults of a registry entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KustomizeDefaults {
     /// Git repository or OCI reference.
@@ -307,7 +308,7 @@ pub struct KustomizeDefaults {
 }
 
 /// Value paths for node scheduling flags.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeScheduling {
     /// System (control-plane style) pods.
@@ -322,7 +323,7 @@ pub struct NodeScheduling {
 }
 
 /// Value paths for one class of nodes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SchedulingPaths {
     /// Paths that receive the node selector map.
@@ -337,7 +338,7 @@ pub struct SchedulingPaths {
 }
 
 /// Value paths for workload pod scheduling.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PodScheduling {
     /// Workload pods.
@@ -346,7 +347,7 @@ pub struct PodScheduling {
 }
 
 /// Value paths for the workload selector.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WorkloadScheduling {
     /// Paths that receive `--workload-selector`.
@@ -355,7 +356,7 @@ pub struct WorkloadScheduling {
 }
 
 /// An advisory check the bundler runs for a component.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryValidation {
     /// Name of the check function.
@@ -372,7 +373,7 @@ pub struct RegistryValidation {
 }
 
 /// The validator catalog: container images that implement checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ValidatorCatalog {
     /// `validator.nvidia.com/v1alpha1`.
@@ -386,7 +387,7 @@ pub struct ValidatorCatalog {
 }
 
 /// `metadata` of the validator catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogMeta {
     /// Catalog name.
@@ -396,7 +397,7 @@ pub struct CatalogMeta {
 }
 
 /// One validator container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Validator {
     /// Check name used in recipes.
@@ -420,7 +421,7 @@ pub struct Validator {
 }
 
 /// An environment variable of a validator container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvVar {
     /// Variable name.

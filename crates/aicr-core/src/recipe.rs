@@ -1,13 +1,14 @@
 //! The resolved recipe (`RecipeResult`): what `aicr recipe` prints and what
 //! bundles are made from.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::criteria::Criteria;
 use crate::model::{ComponentType, Constraint, ExpectedResource, Validation, Values};
 
 /// A fully resolved recipe.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecipeResult {
     /// Always `RecipeResult`.
@@ -33,7 +34,7 @@ pub struct RecipeResult {
 }
 
 /// `metadata` of a [`RecipeResult`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecipeResultMeta {
     /// Version of the tool that resolved the recipe.
@@ -51,7 +52,7 @@ pub struct RecipeResultMeta {
 }
 
 /// A component after merging the chain and applying registry defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedComponent {
     /// Component name.

@@ -1,0 +1,41 @@
+//! `cargo xtask codegen [--check]`: writes the JSON Schemas of our document
+//! kinds to `schemas/`; with `--check`, writes nothing and fails naming the
+//! files that differ from what the types generate.
+
+use anyhow::{Context, Result, bail};
+
+use aicr::core::schema;
+
+pub fn run(args: &[String]) -> Result<()> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => bail!("usage: cargo xtask codegen [--check]"),
+    };
+    let dir = crate::root().join("schemas");
+    let mut stale = Vec::new();
+    for file in schema::all() {
+        let path = dir.join(file.name);
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() == Some(file.text.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(format!("schemas/{}", file.name));
+        } else {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let tmp = dir.join(format!(".{}.tmp", file.name));
+            std::fs::write(&tmp, &file.text)
+                .with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote schemas/{}", file.name);
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "stale generated files (run `cargo xtask codegen`): {}",
+            stale.join(", ")
+        );
+    }
+    Ok(())
+}
