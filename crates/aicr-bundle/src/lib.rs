@@ -3,6 +3,7 @@
 //! chart) and Flux. Nothing here deploys anything; writing the tree to disk
 //! (atomically) and checksums are here too.
 
+pub mod gotmpl;
 pub mod options;
 pub mod prepare;
 

@@ -1,0 +1,90 @@
+//! Access to the reference corpus (`../shared/conformance/bundle`) for the
+//! renderer and deployer tests: cases, their options, parsed YAML.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use aicr_bundle::options::parse_selector;
+use aicr_bundle::{BundleOptions, Deployer, DynamicPath, Toleration};
+use aicr_core::values::SetOverride;
+use aicr_core::{Catalog, DirProvider, RecipeResult};
+
+/// `../shared/conformance`, or `None` (with the reason printed) when the
+/// corpus is not present on this machine.
+pub fn conformance_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+    if dir.join("bundle").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: reference corpus not found at {} (tests read ../shared/conformance)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The reference catalog the corpus was produced from.
+pub fn upstream_catalog(conformance: &Path) -> Catalog {
+    let provider = DirProvider::open(conformance.join("upstream-catalog")).expect("catalog dir");
+    Catalog::load(Box::new(provider)).expect("upstream catalog loads")
+}
+
+/// Every case directory whose name satisfies `keep`, sorted.
+pub fn cases(conformance: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(conformance.join("bundle"))
+        .expect("bundle corpus")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir() && keep(&p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The case's input recipe.
+pub fn recipe(case: &Path) -> RecipeResult {
+    let text = std::fs::read_to_string(case.join("recipe.yaml")).expect("recipe.yaml");
+    aicr_core::yaml::parse_str(&text, "recipe.yaml").expect("recipe parses")
+}
+
+/// The case's `args.txt` as bundle options.
+pub fn options(case: &Path) -> BundleOptions {
+    let text = std::fs::read_to_string(case.join("args.txt")).expect("args.txt");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut o = BundleOptions::default();
+    for pair in words.chunks(2) {
+        let [flag, value] = pair else {
+            panic!("odd args in {}", case.display())
+        };
+        match *flag {
+            "--deployer" => o.deployer = Deployer::parse(value).unwrap(),
+            "--repo" => o.repo = Some(value.to_string()),
+            "--set" => o.sets.push(SetOverride::parse(value).unwrap()),
+            "--dynamic" => o.dynamic.push(DynamicPath::parse(value).unwrap()),
+            "--system-node-selector" => parse_selector(value, &mut o.system_node_selector).unwrap(),
+            "--accelerated-node-selector" => {
+                parse_selector(value, &mut o.accelerated_node_selector).unwrap()
+            }
+            "--workload-selector" => parse_selector(value, &mut o.workload_selector).unwrap(),
+            "--system-node-toleration" => o
+                .system_node_tolerations
+                .push(Toleration::parse(value).unwrap()),
+            "--accelerated-node-toleration" => o
+                .accelerated_node_tolerations
+                .push(Toleration::parse(value).unwrap()),
+            "--workload-gate" => o.workload_gate = Some(Toleration::parse(value).unwrap()),
+            "--storage-class" => o.storage_class = Some(value.to_string()),
+            "--nodes" => o.nodes = value.parse().unwrap(),
+            other => panic!("unknown flag {other} in {}", case.display()),
+        }
+    }
+    o
+}
+
+/// All non-empty YAML documents of `text`.
+pub fn yaml_docs(text: &str, origin: &str) -> Vec<Value> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text)
+        .unwrap_or_else(|e| panic!("{origin} does not parse as YAML: {e}"));
+    docs.into_iter().filter(|d| !d.is_null()).collect()
+}

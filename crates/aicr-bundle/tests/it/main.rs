@@ -1,0 +1,3 @@
+//! Integration tests of aicr-bundle.
+mod corpus;
+mod gotmpl;
