@@ -289,3 +289,73 @@ fn every_problem_is_reported_not_just_the_first() {
     };
     assert_eq!(report.problems.len(), 3, "{}", show(&report));
 }
+
+#[test]
+fn data_directory_is_linted_together_with_the_embedded_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |file: &str, text: &str| {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "registry.yaml",
+        "apiVersion: aicr.nvidia.com/v1alpha1\nkind: ComponentRegistry\ncomponents:\n  - name: extra\n    helm:\n      defaultRepository: https://example.com\n      defaultVersion: 1.0.0\n",
+    );
+    write(
+        "overlays/extra.yaml",
+        &overlay(
+            "extra-eks",
+            "eks",
+            "    service: eks\n    platform: slurn\n  componentRefs:\n    - name: extra\n      dependencyRefs: [gpu-operator]\n",
+        ),
+    );
+    let provider = aicr_core::LayeredProvider::new(dir.path(), Box::new(EmbeddedProvider)).unwrap();
+    let report = lint(&provider);
+    assert_eq!(report.problems.len(), 1, "{}", show(&report));
+    let p = &report.problems[0];
+    assert_eq!(
+        (p.file.as_str(), p.field.as_str()),
+        ("overlays/extra.yaml", "spec.criteria.platform")
+    );
+    assert_eq!(p.suggestion.as_deref(), Some("slurm"));
+    assert_eq!(report.components, 25);
+}
+
+#[test]
+fn unknown_validation_check_suggests_a_validator() {
+    let p = Broken::new()
+        .replace(
+            "overlays/eks/eks.yaml",
+            "        - ai-service-metrics\n",
+            "        - ai-service-metric\n",
+        )
+        .problem();
+    assert!(
+        p.field.starts_with("spec.validation.conformance.checks["),
+        "{p}"
+    );
+    assert_eq!(
+        p.message,
+        "check \"ai-service-metric\" is not in the validator catalog"
+    );
+    assert_eq!(p.suggestion.as_deref(), Some("ai-service-metrics"));
+}
+
+#[test]
+fn phase_constraint_needs_its_check_in_the_same_phase() {
+    let b = Broken::new().replace(
+        "overlays/eks/h100-eks-ubuntu-inference-dynamo.yaml",
+        "        - inference-perf\n",
+        "        - nccl-all-reduce-bw\n",
+    );
+    let report = lint(&DirProvider::open(b.0.path()).unwrap());
+    let messages: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "metric \"inference-throughput\" is reported by check \"inference-perf\", which the performance phase does not list",
+            "metric \"inference-ttft-p99\" is reported by check \"inference-perf\", which the performance phase does not list",
+        ]
+    );
+}
