@@ -12,3 +12,45 @@ pub use prepare::{Component, Manifest, Prepared, prepare};
 pub mod tree;
 
 pub use tree::{FileTree, GeneratedFile};
+
+pub mod argocd;
+pub mod argocd_helm;
+pub mod checksum;
+pub mod helm;
+pub mod helmfile;
+pub mod localformat;
+mod templates;
+pub mod verify;
+pub mod write;
+mod yamlout;
+
+pub use verify::{VerifyReport, verify_dir};
+pub use write::write_tree;
+
+use aicr_core::catalog::Catalog;
+use aicr_core::error::Result;
+use aicr_core::recipe::RecipeResult;
+
+/// Builds the bundle for `recipe` with the deployer chosen in `options`:
+/// the values pipeline, then the deployer, then `checksums.txt` over
+/// every other file. Pure: nothing is written.
+pub fn bundle(
+    catalog: &Catalog,
+    recipe: &RecipeResult,
+    options: &BundleOptions,
+) -> Result<FileTree> {
+    let prepared = prepare(catalog, recipe, options)?;
+    let mut tree = match options.deployer {
+        Deployer::Helm => helm::generate(&prepared, options)?,
+        Deployer::Helmfile => helmfile::generate(&prepared, options)?,
+        Deployer::Argocd => argocd::generate(&prepared, options)?,
+        Deployer::ArgocdHelm => argocd_helm::generate(&prepared, options)?,
+        Deployer::Flux => {
+            return Err(aicr_core::error::Error::invalid(
+                "the flux deployer is not available yet",
+            ));
+        }
+    };
+    checksum::add_checksums(&mut tree);
+    Ok(tree)
+}

@@ -151,6 +151,9 @@ pub fn prepare(
     filtered
         .deployment_order
         .retain(|n| names.contains(&n.as_str()));
+    if let Some(class) = &options.storage_class {
+        record_storage_class(&mut filtered, registry, options, class);
+    }
     Ok(Prepared {
         recipe: filtered,
         components: kept,
@@ -217,6 +220,32 @@ fn prepare_component(
     })
 }
 
+/// The reference also writes `--storage-class` into the overrides of the
+/// recipe it saves, so `recipe.yaml` records it.
+fn record_storage_class(
+    recipe: &mut RecipeResult,
+    registry: &IndexMap<String, RegistryEntry>,
+    options: &BundleOptions,
+    class: &str,
+) {
+    let snapshot = recipe.clone();
+    for c in &mut recipe.component_refs {
+        let Some(entry) = registry.get(&c.name) else {
+            continue;
+        };
+        for path in &entry.storage_class_paths {
+            let path: Vec<String> = path.split('.').map(str::to_string).collect();
+            let set_explicitly = options.sets.iter().any(|s| {
+                s.path == path
+                    && component_for_key(&snapshot, registry, &s.component) == Some(c.name.as_str())
+            });
+            if !set_explicitly {
+                set_path(&mut c.overrides, &path, Value::String(class.to_string()));
+            }
+        }
+    }
+}
+
 /// Writes the node-scheduling flags at the registry's paths.
 fn apply_scheduling(
     values: &mut Values,
@@ -232,8 +261,15 @@ fn apply_scheduling(
                 .collect(),
         )
     };
-    let tolerations =
-        |t: &[crate::options::Toleration]| Value::Array(t.iter().map(|t| t.to_value()).collect());
+    // Without a toleration flag the reference tolerates every taint
+    // (`[{operator: Exists}]`) at each registry toleration path.
+    let tolerations = |t: &[crate::options::Toleration]| {
+        if t.is_empty() {
+            serde_json::json!([{"operator": "Exists"}])
+        } else {
+            Value::Array(t.iter().map(|t| t.to_value()).collect())
+        }
+    };
     if let Some(ns) = &entry.node_scheduling {
         for (paths, flag) in [
             (&ns.system, &o.system_node_selector),
@@ -249,7 +285,7 @@ fn apply_scheduling(
             (&ns.system, &o.system_node_tolerations),
             (&ns.accelerated, &o.accelerated_node_tolerations),
         ] {
-            if let (Some(p), false) = (paths, flag.is_empty()) {
+            if let Some(p) = paths {
                 for path in &p.toleration_paths {
                     set_path(values, &split(path), tolerations(flag));
                 }
@@ -270,11 +306,10 @@ fn apply_scheduling(
         .pod_scheduling
         .as_ref()
         .and_then(|p| p.workload.as_ref())
+        .filter(|_| !o.workload_selector.is_empty())
     {
-        if !o.workload_selector.is_empty() {
-            for path in &ws.workload_selector_paths {
-                set_path(values, &split(path), selector(&o.workload_selector));
-            }
+        for path in &ws.workload_selector_paths {
+            set_path(values, &split(path), selector(&o.workload_selector));
         }
     }
     if let Some(class) = &o.storage_class {

@@ -39,6 +39,10 @@ enum Command {
     Recipe(RecipeArgs),
     /// Print part of the hydrated recipe selected by a dot path.
     Query(QueryArgs),
+    /// Write a deployment bundle for a recipe.
+    Bundle(crate::bundle_cmd::BundleArgs),
+    /// Check a bundle directory against its checksums.txt.
+    Verify(crate::bundle_cmd::VerifyArgs),
 }
 
 /// Flags shared by commands that resolve a recipe.
@@ -116,6 +120,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Recipe(RecipeArgs { sub: Some(sub), .. })) => crate::lint_cmd::run(sub),
         Some(Command::Recipe(args)) => recipe(args),
         Some(Command::Query(args)) => query(args),
+        Some(Command::Bundle(args)) => crate::bundle_cmd::bundle(args),
+        Some(Command::Verify(args)) => crate::bundle_cmd::verify(args),
     };
     match result {
         Ok(()) => 0,

@@ -1,6 +1,7 @@
 //! `aicr`: the command-line frontend. It parses flags, calls the facade and
 //! formats output; all business logic lives in the library crates.
 
+mod bundle_cmd;
 mod cli;
 mod lint_cmd;
 

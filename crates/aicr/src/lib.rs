@@ -15,6 +15,8 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+pub use aicr_bundle as bundle;
+use aicr_bundle::{BundleOptions, FileTree, VerifyReport};
 pub use aicr_core as core;
 use aicr_core::{Catalog, DirProvider, EmbeddedProvider, LayeredProvider};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
@@ -78,6 +80,60 @@ impl Client {
         let recipe = self.recipe(criteria)?;
         let doc = aicr_core::query::hydrate(&self.catalog, &recipe)?;
         aicr_core::query::select(&doc, selector).cloned()
+    }
+
+    /// The bundle of `recipe` for the deployer in `options`, in memory.
+    pub fn bundle(&self, recipe: &RecipeResult, options: &BundleOptions) -> Result<FileTree> {
+        aicr_bundle::bundle(&self.catalog, recipe, options)
+    }
+
+    /// Writes a bundle to `dir` atomically (see [`aicr_bundle::write_tree`]).
+    pub fn write_bundle(&self, tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
+        aicr_bundle::write_tree(tree, dir, force)
+    }
+
+    /// Re-checks the bundle in `dir` against its `checksums.txt`; a bundle
+    /// with findings is an UNAUTHORIZED error carrying them.
+    pub fn verify(&self, dir: impl AsRef<Path>) -> Result<VerifyReport> {
+        aicr_bundle::verify_dir(dir.as_ref())
+    }
+
+    /// Loads a recipe file for bundling: a `RecipeResult` (or a document
+    /// without `kind`), or a `RecipeMetadata` with `spec.criteria`, which
+    /// is resolved against this client's catalog.
+    pub fn load_recipe(&self, path: impl AsRef<Path>) -> Result<RecipeResult> {
+        let path = path.as_ref();
+        let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::not_found(format!("recipe file not found: {}", shown.display()))
+            }
+            _ => Error::invalid(format!("cannot read recipe file {}: {e}", shown.display())),
+        })?;
+        self.parse_recipe(&bytes, &shown.display().to_string())
+    }
+
+    /// Parses recipe text (see [`Client::load_recipe`]); `origin` names it
+    /// in errors.
+    pub fn parse_recipe(&self, bytes: &[u8], origin: &str) -> Result<RecipeResult> {
+        let doc: Value = aicr_core::yaml::parse(bytes, origin)?;
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "" | "RecipeResult" => aicr_core::yaml::parse(bytes, origin),
+            "RecipeMetadata" => {
+                let criteria = doc.pointer("/spec/criteria").cloned().ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{origin}: a RecipeMetadata recipe needs spec.criteria to be resolved"
+                    ))
+                })?;
+                let criteria: Criteria = serde_json::from_value(criteria)
+                    .map_err(|e| Error::invalid(format!("{origin}: spec.criteria: {e}")))?;
+                self.recipe(&criteria)
+            }
+            other => Err(Error::invalid(format!(
+                "recipe file has kind {other:?}, but \"RecipeResult\" is required"
+            ))),
+        }
     }
 }
 

@@ -1,0 +1,177 @@
+//! Writing a bundle to disk atomically: the tree is built in a temporary
+//! sibling directory and renamed into place, so a failure leaves the
+//! destination as it was.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use aicr_core::error::{Error, Result};
+
+use crate::checksum::{self, CHECKSUMS_FILE};
+use crate::tree::FileTree;
+
+/// Writes `tree` to `dir`.
+///
+/// * A missing `dir` is created.
+/// * An existing empty directory, or a previous bundle (it has
+///   `checksums.txt`), is replaced; files that did not belong to the
+///   previous bundle are carried over, stale `NNN-*` folders are not.
+/// * Any other non-empty directory is refused unless `force` is set; with
+///   `force` its files are kept and the bundle's files are written over it.
+pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
+    let existing = inspect(dir)?;
+    if existing == Existing::Foreign && !force {
+        return Err(Error::invalid(format!(
+            "output directory {} exists, is not empty and is not an AICR bundle (no {CHECKSUMS_FILE}); use --force to write into it",
+            dir.display()
+        )));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("output path {} names no directory", dir.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = parent.join(format!(".{name}.aicr-tmp-{}", std::process::id()));
+    let fail = |what: &str, e: io::Error| {
+        Error::internal(format!("writing bundle to {}: {what}: {e}", dir.display()))
+    };
+    let _ = fs::remove_dir_all(&tmp);
+    let result = (|| {
+        fs::create_dir_all(&tmp).map_err(|e| fail("creating a temporary directory", e))?;
+        write_files(tree, &tmp).map_err(|e| fail("writing files", e))?;
+        if existing != Existing::Missing {
+            carry_over(dir, &tmp, tree, existing)
+                .map_err(|e| fail("keeping unrelated files", e))?;
+        }
+        swap(dir, &tmp, &parent, &name).map_err(|e| fail("moving the bundle into place", e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    Missing,
+    Empty,
+    Bundle,
+    Foreign,
+}
+
+fn inspect(dir: &Path) -> Result<Existing> {
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Existing::Missing),
+        Err(e) => Err(Error::internal(format!("reading {}: {e}", dir.display()))),
+        Ok(meta) if !meta.is_dir() => Err(Error::invalid(format!(
+            "output path {} exists and is not a directory",
+            dir.display()
+        ))),
+        Ok(_) => {
+            let mut entries = fs::read_dir(dir)
+                .map_err(|e| Error::internal(format!("reading {}: {e}", dir.display())))?;
+            if entries.next().is_none() {
+                Ok(Existing::Empty)
+            } else if dir.join(CHECKSUMS_FILE).is_file() {
+                Ok(Existing::Bundle)
+            } else {
+                Ok(Existing::Foreign)
+            }
+        }
+    }
+}
+
+fn write_files(tree: &FileTree, root: &Path) -> io::Result<()> {
+    for (path, file) in tree.iter() {
+        let target = root.join(path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&target, &file.bytes)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if file.executable { 0o755 } else { 0o644 };
+            fs::set_permissions(&target, fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies files of the old directory that the new bundle does not write
+/// and that were not part of the previous bundle.
+fn carry_over(dir: &Path, tmp: &Path, tree: &FileTree, existing: Existing) -> io::Result<()> {
+    let owned: Vec<String> = if existing == Existing::Bundle {
+        let text = fs::read_to_string(dir.join(CHECKSUMS_FILE)).unwrap_or_default();
+        checksum::parse(&text)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut files = Vec::new();
+    walk(dir, "", &mut files)?;
+    for rel in files {
+        let stale_folder = existing == Existing::Bundle && is_numbered_folder_path(&rel);
+        if tree.get(&rel).is_some() || rel == CHECKSUMS_FILE || owned.contains(&rel) || stale_folder
+        {
+            continue;
+        }
+        let target = tmp.join(&rel);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::copy(dir.join(&rel), target)?;
+    }
+    Ok(())
+}
+
+/// True for paths inside a top-level `NNN-*` folder.
+fn is_numbered_folder_path(rel: &str) -> bool {
+    let first = rel.split('/').next().unwrap_or("");
+    let b = first.as_bytes();
+    rel.contains('/') && b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-'
+}
+
+/// Every file under `root/prefix`, as paths relative to `root`.
+pub(crate) fn walk(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<()> {
+    for entry in fs::read_dir(root.join(prefix))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            walk(root, &rel, out)?;
+        } else {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+/// Renames `tmp` to `dir`, moving an existing `dir` aside first and
+/// removing it only once the new one is in place.
+fn swap(dir: &Path, tmp: &Path, parent: &Path, name: &str) -> io::Result<()> {
+    if !dir.exists() {
+        return fs::rename(tmp, dir);
+    }
+    let old = parent.join(format!(".{name}.aicr-old-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&old);
+    fs::rename(dir, &old)?;
+    if let Err(e) = fs::rename(tmp, dir) {
+        let _ = fs::rename(&old, dir);
+        return Err(e);
+    }
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! `aicr bundle` and `aicr verify`: flags in, facade calls, report out.
+
+use std::path::PathBuf;
+
+use aicr::bundle::{BundleOptions, Deployer, DynamicPath, Toleration, options::parse_selector};
+use aicr::core::values::SetOverride;
+use aicr::{Client, Error, Result};
+use clap::Args;
+
+/// Flags of `aicr bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Recipe file (RecipeResult, or RecipeMetadata with spec.criteria).
+    #[arg(short = 'r', long, value_name = "FILE")]
+    recipe: String,
+    /// Output directory.
+    #[arg(short = 'o', long, value_name = "DIR", default_value = "./bundle")]
+    output: String,
+    /// Deployment tool: helm, helmfile, argocd, argocd-helm, flux.
+    #[arg(short = 'd', long, default_value = "helm")]
+    deployer: String,
+    /// GitOps repository URL (argocd, flux).
+    #[arg(long)]
+    repo: Option<String>,
+    /// Value override `component:dotted.path=value` (repeatable);
+    /// `component:enabled=false` drops a component.
+    #[arg(long = "set", value_name = "COMPONENT:PATH=VALUE")]
+    sets: Vec<String>,
+    /// Install-time value path `component:dotted.path` (repeatable).
+    #[arg(long, value_name = "COMPONENT:PATH")]
+    dynamic: Vec<String>,
+    /// Node selector `key=value` for system components (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    system_node_selector: Vec<String>,
+    /// Toleration `key[=value]:Effect` for system components (repeatable).
+    #[arg(long, value_name = "KEY=VALUE:EFFECT")]
+    system_node_toleration: Vec<String>,
+    /// Node selector `key=value` for GPU nodes (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    accelerated_node_selector: Vec<String>,
+    /// Toleration `key[=value]:Effect` for GPU nodes (repeatable).
+    #[arg(long, value_name = "KEY=VALUE:EFFECT")]
+    accelerated_node_toleration: Vec<String>,
+    /// Taint `key[=value]:Effect` that gates workloads on tuned nodes.
+    #[arg(long, value_name = "KEY=VALUE:EFFECT")]
+    workload_gate: Option<String>,
+    /// Selector `key=value` of the workloads to protect (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    workload_selector: Vec<String>,
+    /// Storage class for components with persistent volumes.
+    #[arg(long)]
+    storage_class: Option<String>,
+    /// Expected number of GPU nodes.
+    #[arg(long)]
+    nodes: Option<u32>,
+    /// External data directory layered over the embedded catalog.
+    #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
+    data: Option<PathBuf>,
+    /// Use DIR as the entire catalog instead of the embedded one.
+    #[arg(long, value_name = "DIR")]
+    catalog: Option<PathBuf>,
+    /// Replace or write into an existing non-empty output directory.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Flags of `aicr verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Bundle directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Report format: text or json.
+    #[arg(short = 't', long, default_value = "text")]
+    format: String,
+}
+
+impl BundleArgs {
+    /// Parses every flag grammar before anything is read or written.
+    fn options(&self) -> Result<BundleOptions> {
+        let mut o = BundleOptions {
+            deployer: Deployer::parse(&self.deployer)?,
+            repo: self.repo.clone().filter(|r| !r.trim().is_empty()),
+            tool_version: aicr::VERSION.to_string(),
+            nodes: self.nodes.unwrap_or(0),
+            ..BundleOptions::default()
+        };
+        for s in &self.sets {
+            o.sets.push(SetOverride::parse(s)?);
+        }
+        for d in &self.dynamic {
+            o.dynamic.push(DynamicPath::parse(d)?);
+        }
+        for s in &self.system_node_selector {
+            parse_selector(s, &mut o.system_node_selector)?;
+        }
+        for s in &self.accelerated_node_selector {
+            parse_selector(s, &mut o.accelerated_node_selector)?;
+        }
+        for s in &self.workload_selector {
+            parse_selector(s, &mut o.workload_selector)?;
+        }
+        for t in &self.system_node_toleration {
+            o.system_node_tolerations.push(Toleration::parse(t)?);
+        }
+        for t in &self.accelerated_node_toleration {
+            o.accelerated_node_tolerations.push(Toleration::parse(t)?);
+        }
+        o.workload_gate = self
+            .workload_gate
+            .as_deref()
+            .map(Toleration::parse)
+            .transpose()?;
+        if let Some(class) = &self.storage_class {
+            if class.trim().is_empty() {
+                return Err(Error::invalid("--storage-class must not be blank"));
+            }
+            o.storage_class = Some(class.trim().to_string());
+        }
+        // Rejected here too, before the recipe is read; the library checks
+        // it again for embedders.
+        if let Some(d) = o.dynamic.first().filter(|_| o.deployer == Deployer::Argocd) {
+            return Err(Error::invalid(format!(
+                "DynamicValues is not supported with the argocd deployer (component {:?} has {} paths); use the argocd-helm deployer for install-time values",
+                d.component,
+                o.dynamic
+                    .iter()
+                    .filter(|x| x.component == d.component)
+                    .count()
+            )));
+        }
+        Ok(o)
+    }
+
+    fn client(&self) -> Result<Client> {
+        match (&self.catalog, &self.data) {
+            (Some(dir), _) => Client::with_catalog_dir(dir),
+            (None, Some(dir)) => Client::with_data_dir(dir),
+            (None, None) => Client::embedded(),
+        }
+    }
+}
+
+fn check_output(output: &str) -> Result<PathBuf> {
+    let output = output.trim();
+    if output.starts_with("oci://") {
+        return Err(Error::invalid(format!(
+            "--output {output}: OCI output comes in a later issue; write to a directory and push it with your registry tooling"
+        )));
+    }
+    if output.is_empty() {
+        return Err(Error::invalid("--output must not be empty"));
+    }
+    Ok(PathBuf::from(output))
+}
+
+fn load_recipe(client: &Client, input: &str) -> Result<aicr::RecipeResult> {
+    let input = input.trim();
+    if input.starts_with("cm://") {
+        return Err(Error::invalid(format!(
+            "--recipe {input}: reading recipes from ConfigMaps comes with the snapshot issue; save the recipe to a file and pass its path"
+        )));
+    }
+    if input.starts_with("http://") || input.starts_with("https://") {
+        return Err(Error::invalid(format!(
+            "--recipe {input}: recipes from URLs are not supported yet; download the file and pass its path"
+        )));
+    }
+    client.load_recipe(input)
+}
+
+/// Runs `aicr bundle`.
+pub fn bundle(args: BundleArgs) -> Result<()> {
+    let options = args.options()?;
+    let output = check_output(&args.output)?;
+    let client = args.client()?;
+    let recipe = load_recipe(&client, &args.recipe)?;
+    let tree = client.bundle(&recipe, &options)?;
+    client.write_bundle(&tree, &output, args.force)?;
+    eprintln!(
+        "bundle written to {} ({} deployer, {} files)",
+        output.display(),
+        options.deployer.as_str(),
+        tree.len()
+    );
+    Ok(())
+}
+
+/// Runs `aicr verify`.
+pub fn verify(args: VerifyArgs) -> Result<()> {
+    let json = match args.format.trim() {
+        "text" => false,
+        "json" => true,
+        other => {
+            return Err(Error::invalid(format!(
+                "unknown verify format {other:?}: valid formats are text, json"
+            )));
+        }
+    };
+    let report = aicr::bundle::verify_dir(&args.dir)?;
+    if json {
+        let value = serde_json::to_value(&report)
+            .map_err(|e| Error::internal(format!("rendering report: {e}")))?;
+        print!("{}", aicr::core::yaml::to_json(&value));
+    } else if report.is_valid() {
+        println!(
+            "bundle {} verified: {} files match checksums.txt",
+            report.dir, report.files_checked
+        );
+    } else {
+        for f in &report.findings {
+            let what = match f.problem {
+                aicr::bundle::verify::Problem::Mismatch => "checksum mismatch",
+                aicr::bundle::verify::Problem::Missing => "missing",
+                aicr::bundle::verify::Problem::Extra => "not listed in checksums.txt",
+            };
+            println!("{}: {what}", f.path);
+        }
+    }
+    report.into_result().map(|_| ())
+}
