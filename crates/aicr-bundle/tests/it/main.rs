@@ -1,3 +1,6 @@
-//! Integration tests of aicr-bundle.
-mod corpus;
-mod gotmpl;
+//! Integration tests of aicr-bundle, one module per capability.
+
+mod argocd_helm;
+mod determinism;
+mod support;
+mod write;

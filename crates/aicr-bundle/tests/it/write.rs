@@ -1,0 +1,79 @@
+//! Atomic writing and verification.
+
+use aicr_bundle::{FileTree, verify_dir, write_tree};
+use aicr_core::Code;
+
+fn sample() -> FileTree {
+    let mut tree = FileTree::new();
+    tree.insert("001-a/values.yaml", "a: 1\n");
+    tree.insert_executable("deploy.sh", "#!/usr/bin/env bash\n");
+    aicr_bundle::checksum::add_checksums(&mut tree);
+    tree
+}
+
+#[test]
+fn a_written_bundle_verifies_and_tampering_is_unauthorized() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    write_tree(&sample(), &dir, false).unwrap();
+    assert!(verify_dir(&dir).unwrap().is_valid());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("deploy.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+    }
+    std::fs::write(dir.join("001-a/values.yaml"), "a: 2\n").unwrap();
+    let report = verify_dir(&dir).unwrap();
+    assert_eq!(report.findings.len(), 1);
+    let err = report.into_result().unwrap_err();
+    assert_eq!(err.code(), Code::Unauthorized);
+    assert_eq!(err.exit_status(), 4);
+}
+
+#[test]
+fn a_foreign_directory_needs_force_and_keeps_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("mine.txt"), "keep").unwrap();
+    let err = write_tree(&sample(), &dir, false).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest);
+    assert!(!dir.join("checksums.txt").exists());
+    write_tree(&sample(), &dir, true).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.txt")).unwrap(),
+        "keep"
+    );
+    assert!(dir.join("001-a/values.yaml").is_file());
+    // Only the bundle and the kept file: no temporary siblings.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn rewriting_a_bundle_drops_stale_numbered_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    let mut old = FileTree::new();
+    old.insert("002-old/values.yaml", "x: 1\n");
+    aicr_bundle::checksum::add_checksums(&mut old);
+    write_tree(&old, &dir, false).unwrap();
+    write_tree(&sample(), &dir, false).unwrap();
+    assert!(!dir.join("002-old").exists());
+    assert!(verify_dir(&dir).unwrap().is_valid());
+}
+
+#[test]
+fn an_unwritable_destination_is_an_error_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let err = write_tree(&sample(), &file.join("b"), false).unwrap_err();
+    assert_eq!(err.code(), Code::Internal);
+    let err = write_tree(&sample(), &file, false).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
