@@ -12,13 +12,13 @@ use clap::Args;
 pub struct BundleArgs {
     /// Recipe file (RecipeResult, or RecipeMetadata with spec.criteria).
     #[arg(short = 'r', long, value_name = "FILE")]
-    recipe: String,
-    /// Output directory.
-    #[arg(short = 'o', long, value_name = "DIR", default_value = "./bundle")]
-    output: String,
-    /// Deployment tool: helm, helmfile, argocd, argocd-helm, flux.
-    #[arg(short = 'd', long, default_value = "helm")]
-    deployer: String,
+    recipe: Option<String>,
+    /// Output directory (default `./bundle`).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    output: Option<String>,
+    /// Deployment tool: helm (default), helmfile, argocd, argocd-helm, flux.
+    #[arg(short = 'd', long)]
+    deployer: Option<String>,
     /// GitOps repository URL (argocd, flux).
     #[arg(long)]
     repo: Option<String>,
@@ -59,6 +59,9 @@ pub struct BundleArgs {
     /// Use DIR as the entire catalog instead of the embedded one.
     #[arg(long, value_name = "DIR")]
     catalog: Option<PathBuf>,
+    /// AICRConfig file whose `spec.bundle` supplies defaults; flags win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Replace or write into an existing non-empty output directory.
     #[arg(long)]
     force: bool,
@@ -76,10 +79,66 @@ pub struct VerifyArgs {
 }
 
 impl BundleArgs {
+    /// Fills flags that were not given from the config's `spec.bundle`.
+    fn merge_config(&mut self) -> Result<()> {
+        let Some(path) = &self.config else {
+            return Ok(());
+        };
+        let config = crate::cli::load_config(path)?;
+        let Some(bundle) = config.spec.bundle else {
+            return Ok(());
+        };
+        let text = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
+        if self.recipe.is_none() {
+            self.recipe = bundle.input.as_ref().and_then(|i| text(&i.recipe));
+        }
+        if self.output.is_none() {
+            self.output = bundle.output.as_ref().and_then(|o| text(&o.target));
+        }
+        if let Some(d) = &bundle.deployment {
+            self.deployer = self.deployer.take().or_else(|| text(&d.deployer));
+            self.repo = self.repo.take().or_else(|| text(&d.repo));
+            if self.sets.is_empty() {
+                self.sets.clone_from(&d.set);
+            }
+            if self.dynamic.is_empty() {
+                self.dynamic.clone_from(&d.dynamic);
+            }
+        }
+        if let Some(s) = &bundle.scheduling {
+            fill(
+                &mut self.system_node_selector,
+                pairs(&s.system_node_selector),
+            );
+            fill(
+                &mut self.accelerated_node_selector,
+                pairs(&s.accelerated_node_selector),
+            );
+            fill(&mut self.workload_selector, pairs(&s.workload_selector));
+            fill(
+                &mut self.system_node_toleration,
+                s.system_node_tolerations.clone(),
+            );
+            fill(
+                &mut self.accelerated_node_toleration,
+                s.accelerated_node_tolerations.clone(),
+            );
+            self.workload_gate = self.workload_gate.take().or_else(|| text(&s.workload_gate));
+            self.storage_class = self.storage_class.take().or_else(|| text(&s.storage_class));
+            if self.nodes.is_none() {
+                self.nodes = s
+                    .nodes
+                    .filter(|n| *n > 0)
+                    .map(|n| n.min(u32::MAX as i64) as u32);
+            }
+        }
+        Ok(())
+    }
+
     /// Parses every flag grammar before anything is read or written.
     fn options(&self) -> Result<BundleOptions> {
         let mut o = BundleOptions {
-            deployer: Deployer::parse(&self.deployer)?,
+            deployer: Deployer::parse(self.deployer.as_deref().unwrap_or("helm"))?,
             repo: self.repo.clone().filter(|r| !r.trim().is_empty()),
             tool_version: aicr::VERSION.to_string(),
             nodes: self.nodes.unwrap_or(0),
@@ -169,12 +228,28 @@ fn load_recipe(client: &Client, input: &str) -> Result<aicr::RecipeResult> {
     client.load_recipe(input)
 }
 
+/// `key=value` flag forms of a config map.
+fn pairs<'a>(map: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<String> {
+    map.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Sets a list flag from the config when the flag was not given.
+fn fill(flag: &mut Vec<String>, from_config: Vec<String>) {
+    if flag.is_empty() {
+        *flag = from_config;
+    }
+}
+
 /// Runs `aicr bundle`.
-pub fn bundle(args: BundleArgs) -> Result<()> {
+pub fn bundle(mut args: BundleArgs) -> Result<()> {
+    args.merge_config()?;
     let options = args.options()?;
-    let output = check_output(&args.output)?;
+    let output = check_output(args.output.as_deref().unwrap_or("./bundle"))?;
+    let recipe_input = args.recipe.clone().ok_or_else(|| {
+        Error::invalid("--recipe is required (or spec.bundle.input.recipe in --config)")
+    })?;
     let client = args.client()?;
-    let recipe = load_recipe(&client, &args.recipe)?;
+    let recipe = load_recipe(&client, &recipe_input)?;
     let tree = client.bundle(&recipe, &options)?;
     client.write_bundle(&tree, &output, args.force)?;
     eprintln!(

@@ -254,7 +254,7 @@ impl CriteriaArgs {
 }
 
 /// Reads an AICRConfig file. URLs and ConfigMaps are not accepted here.
-fn load_config(path: &Path) -> Result<AicrConfig> {
+pub(crate) fn load_config(path: &Path) -> Result<AicrConfig> {
     let text = path.to_string_lossy();
     if text.starts_with("cm://") || text.starts_with("file://") {
         return Err(Error::invalid(format!(

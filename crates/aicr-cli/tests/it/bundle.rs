@@ -424,3 +424,49 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
         "mine"
     );
 }
+
+#[test]
+fn config_supplies_bundle_defaults_and_flags_win() {
+    let Some(conf) = conformance_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("from-config");
+    let config = tmp.path().join("aicr.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  bundle:\n    input:\n      recipe: {}\n    output:\n      target: {}\n    deployment:\n      deployer: helmfile\n    scheduling:\n      systemNodeSelector:\n        nodeGroup: system\n",
+            recipe_of(&conf, "flags1-helm").display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    let config_s = config.display().to_string();
+    let catalog = catalog_of(&conf);
+    let (code, _, err) = run(["bundle", "--config", &config_s, "--catalog", &catalog]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.join("helmfile.yaml").is_file());
+    let cert_manager = files(&out)
+        .into_keys()
+        .find(|p| p.ends_with("-cert-manager/values.yaml"))
+        .unwrap();
+    let values = std::fs::read_to_string(out.join(cert_manager)).unwrap();
+    assert!(values.contains("nodeGroup: system"), "{values}");
+
+    let out2 = tmp.path().join("flag-wins");
+    let out2_s = out2.display().to_string();
+    let (code, _, err) = run([
+        "bundle",
+        "--config",
+        &config_s,
+        "--catalog",
+        &catalog,
+        "-d",
+        "argocd",
+        "-o",
+        &out2_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out2.join("app-of-apps.yaml").is_file());
+}
