@@ -16,6 +16,7 @@ pub use tree::{FileTree, GeneratedFile};
 pub mod argocd;
 pub mod argocd_helm;
 pub mod checksum;
+pub mod flux;
 pub mod helm;
 pub mod helmfile;
 pub mod localformat;
@@ -45,11 +46,7 @@ pub fn bundle(
         Deployer::Helmfile => helmfile::generate(&prepared, options)?,
         Deployer::Argocd => argocd::generate(&prepared, options)?,
         Deployer::ArgocdHelm => argocd_helm::generate(&prepared, options)?,
-        Deployer::Flux => {
-            return Err(aicr_core::error::Error::invalid(
-                "the flux deployer is not available yet",
-            ));
-        }
+        Deployer::Flux => flux::generate(&prepared, options)?,
     };
     checksum::add_checksums(&mut tree);
     Ok(tree)

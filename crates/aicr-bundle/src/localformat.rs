@@ -142,7 +142,7 @@ fn suffixed(c: &Component, suffix: &str, names: &[&str]) -> Result<String> {
 }
 
 /// Rejects names that would escape the bundle directory.
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.contains(['/', '\\'])
         || name == "."

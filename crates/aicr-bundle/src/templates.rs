@@ -11,7 +11,7 @@ use aicr_core::error::{Error, Result};
 /// The license comment block of generated charts and scripts.
 pub const LICENSE_HEADER: &str = include_str!("../templates/license.txt");
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     (
         "install-upstream.sh",
         include_str!("../templates/install-upstream.sh.j2"),
@@ -37,6 +37,10 @@ const TEMPLATES: [(&str, &str); 8] = [
     (
         "README-argocd-helm.md",
         include_str!("../templates/README-argocd-helm.md.j2"),
+    ),
+    (
+        "README-flux.md",
+        include_str!("../templates/README-flux.md.j2"),
     ),
 ];
 

@@ -11,7 +11,7 @@ use crate::support::{conformance_dir, run};
 
 /// Deployers whose corpus cases this test checks (by case-name suffix);
 /// adding a deployer is adding it here.
-const DEPLOYERS: &[&str] = &["argocd-helm", "helmfile", "argocd", "helm"];
+const DEPLOYERS: &[&str] = &["argocd-helm", "helmfile", "argocd", "helm", "flux"];
 
 /// Files written in our own words: not compared.
 fn is_prose_or_script(path: &str) -> bool {
