@@ -1,9 +1,13 @@
 //! Repository tasks: `cargo xtask <task>`.
 //!
+//! - `conformance`: the reference recipe corpus through the library; prints `parity X/Y`.
+//! - `bench`: whole-process latency and peak memory of the `aicr` binary.
 //! - `recipes-lint [--data DIR | --catalog DIR]`: every problem of a recipe catalog.
 //! - `codegen [--check]`: JSON Schemas in `schemas/` from the document types.
 
+mod bench;
 mod codegen;
+mod conformance;
 mod lint;
 
 use anyhow::{Result, bail};
@@ -11,12 +15,14 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask <recipes-lint|codegen> [args]");
+        bail!("usage: cargo xtask <conformance|bench|recipes-lint|codegen> [args]");
     };
     match task.as_str() {
+        "conformance" => conformance::run(rest),
+        "bench" => bench::run(rest),
         "recipes-lint" => lint::run(rest),
         "codegen" => codegen::run(rest),
-        other => bail!("unknown task {other:?}; tasks: recipes-lint, codegen"),
+        other => bail!("unknown task {other:?}; tasks: conformance, bench, recipes-lint, codegen"),
     }
 }
 

@@ -265,10 +265,9 @@ impl AicrConfig {
             .as_ref()
             .and_then(|b| b.scheduling.as_ref())
             .and_then(|s| s.nodes)
+            && n < 0
         {
-            if n < 0 {
-                return fail("spec.bundle.scheduling.nodes must be at least 0".into());
-            }
+            return fail("spec.bundle.scheduling.nodes must be at least 0".into());
         }
         Ok(())
     }

@@ -16,10 +16,10 @@ use crate::yaml::to_value;
 pub fn component_values(catalog: &Catalog, c: &ResolvedComponent) -> Result<Values> {
     let mut values = Values::new();
     if !c.values_file.is_empty() {
-        if let Some(base) = base_values_path(&c.values_file) {
-            if catalog.provider().read(&base)?.is_some() {
-                values = (*catalog.values_file(&base)?).clone();
-            }
+        if let Some(base) = base_values_path(&c.values_file)
+            && catalog.provider().read(&base)?.is_some()
+        {
+            values = (*catalog.values_file(&base)?).clone();
         }
         let file = catalog.values_file(&c.values_file)?;
         deep_merge(&mut values, &file);

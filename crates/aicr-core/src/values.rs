@@ -89,7 +89,7 @@ fn typed_scalar(raw: &str) -> Value {
         _ => raw
             .parse::<i64>()
             .ok()
-            .filter(|_| !raw.starts_with('+') && !(raw.len() > 1 && raw.starts_with('0')))
+            .filter(|_| !(raw.starts_with('+') || raw.len() > 1 && raw.starts_with('0')))
             .map_or_else(|| Value::String(raw.to_string()), Value::from),
     }
 }
