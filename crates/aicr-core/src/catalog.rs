@@ -80,7 +80,7 @@ impl Catalog {
             if path.starts_with("overlays/") {
                 let origin = provider.origin(&path);
                 let bytes = provider.read(&path)?.unwrap_or_default();
-                let doc: RecipeMetadata = yaml::parse(&bytes, &origin)?;
+                let doc: RecipeMetadata = parse_doc(provider.as_ref(), &path, &bytes, &origin)?;
                 check_header(
                     &bytes,
                     &origin,
@@ -99,7 +99,7 @@ impl Catalog {
             } else if path.starts_with("mixins/") {
                 let origin = provider.origin(&path);
                 let bytes = provider.read(&path)?.unwrap_or_default();
-                let doc: RecipeMixin = yaml::parse(&bytes, &origin)?;
+                let doc: RecipeMixin = parse_doc(provider.as_ref(), &path, &bytes, &origin)?;
                 check_header(
                     &bytes,
                     &origin,
@@ -159,7 +159,7 @@ impl Catalog {
         let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
             serde_json::Value::Object(Values::new())
         } else {
-            yaml::parse(&bytes, &origin)?
+            parse_doc(self.provider.as_ref(), path, &bytes, &origin)?
         };
         let values = match value {
             serde_json::Value::Object(map) => map,
@@ -185,6 +185,24 @@ impl Catalog {
     }
 }
 
+/// Parses a catalog document, from the provider's JSON digest when it has
+/// one (the embedded catalog), else from the YAML; a digest that does not
+/// fit the type falls back to the YAML so the error carries a line number.
+fn parse_doc<T: serde::de::DeserializeOwned>(
+    provider: &dyn DataProvider,
+    path: &str,
+    bytes: &[u8],
+    origin: &str,
+) -> Result<T> {
+    if let Some(doc) = provider
+        .digest(path)
+        .and_then(|json| serde_json::from_str(json).ok())
+    {
+        return Ok(doc);
+    }
+    yaml::parse(bytes, origin)
+}
+
 const REGISTRY: &str = "registry.yaml";
 const VALIDATORS: &str = "validators/catalog.yaml";
 
@@ -193,7 +211,7 @@ fn parse_registry(provider: &dyn DataProvider) -> Result<Option<ComponentRegistr
         return Ok(None);
     };
     let origin = provider.origin(REGISTRY);
-    let doc: ComponentRegistry = yaml::parse(&bytes, &origin)?;
+    let doc: ComponentRegistry = parse_doc(provider, REGISTRY, &bytes, &origin)?;
     check_header(
         &bytes,
         &origin,
@@ -247,7 +265,7 @@ fn load_validators(provider: &dyn DataProvider) -> Result<Option<ValidatorCatalo
         return Ok(lower);
     };
     let origin = provider.origin(VALIDATORS);
-    let doc: ValidatorCatalog = yaml::parse(&bytes, &origin)?;
+    let doc: ValidatorCatalog = parse_doc(provider, VALIDATORS, &bytes, &origin)?;
     check_header(
         &bytes,
         &origin,

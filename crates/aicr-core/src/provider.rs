@@ -24,6 +24,11 @@ pub trait DataProvider: Send + Sync {
     fn files(&self) -> Vec<String>;
     /// Where a file comes from, for messages.
     fn origin(&self, path: &str) -> String;
+    /// The file pre-parsed into JSON text, when the provider has it (the
+    /// embedded catalog does); parsing it gives the same data as the YAML.
+    fn digest(&self, _path: &str) -> Option<&str> {
+        None
+    }
     /// The provider this one is layered over, if any. Registry entries and
     /// validators are merged by name across layers.
     fn lower(&self) -> Option<&dyn DataProvider> {
@@ -46,22 +51,32 @@ pub fn check_relative(path: &str) -> Result<()> {
     Ok(())
 }
 
+type EmbeddedEntry = (&'static str, &'static [u8], Option<&'static str>);
+
+fn embedded_entry(path: &str) -> Option<&'static EmbeddedEntry> {
+    let i = embedded::FILES
+        .binary_search_by(|(p, _, _)| (*p).cmp(path))
+        .ok()?;
+    Some(&embedded::FILES[i])
+}
+
 /// The catalog compiled into the binary from `recipes/`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EmbeddedProvider;
 
 impl DataProvider for EmbeddedProvider {
     fn read(&self, path: &str) -> Result<Option<Cow<'_, [u8]>>> {
-        Ok(embedded::FILES
-            .binary_search_by(|(p, _)| (*p).cmp(path))
-            .ok()
-            .map(|i| Cow::Borrowed(embedded::FILES[i].1)))
+        Ok(embedded_entry(path).map(|(_, bytes, _)| Cow::Borrowed(*bytes)))
+    }
+
+    fn digest(&self, path: &str) -> Option<&str> {
+        embedded_entry(path).and_then(|(_, _, digest)| *digest)
     }
 
     fn files(&self) -> Vec<String> {
         embedded::FILES
             .iter()
-            .map(|(p, _)| (*p).to_string())
+            .map(|(p, _, _)| (*p).to_string())
             .collect()
     }
 
@@ -210,6 +225,14 @@ impl DataProvider for LayeredProvider {
         }
     }
 
+    fn digest(&self, path: &str) -> Option<&str> {
+        if self.upper.files.contains_key(path) {
+            None
+        } else {
+            self.lower.digest(path)
+        }
+    }
+
     fn lower(&self) -> Option<&dyn DataProvider> {
         Some(self.lower.as_ref())
     }
@@ -218,6 +241,22 @@ impl DataProvider for LayeredProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_digests_hold_the_same_data_as_the_yaml() {
+        let mut digested = 0;
+        for path in EmbeddedProvider.files() {
+            let Some(json) = EmbeddedProvider.digest(&path) else {
+                continue;
+            };
+            let bytes = EmbeddedProvider.read(&path).unwrap().unwrap();
+            let from_yaml: serde_json::Value = crate::yaml::parse(&bytes, &path).unwrap();
+            let from_json: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(from_yaml, from_json, "{path}");
+            digested += 1;
+        }
+        assert!(digested > 100, "only {digested} files digested");
+    }
 
     #[test]
     fn relative_paths_that_escape_are_rejected() {
