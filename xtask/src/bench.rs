@@ -1,5 +1,7 @@
 //! Whole-process figures for the `aicr` binary: wall time over many runs
-//! and the peak resident memory of a run, measured with `getrusage`.
+//! and the peak resident memory of a run, measured with `wait4`. Bundles
+//! are written under `$TMPDIR` (set `TMPDIR=/dev/shm` to leave the disk
+//! out of the figure).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,16 +38,37 @@ pub fn run(args: &[String]) -> Result<()> {
         RECIPE,
         runs,
     )?;
-    Ok(())
+
+    let work = std::env::temp_dir().join(format!("aicr-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let recipe = work.join("recipe.yaml").to_string_lossy().into_owned();
+    let mut args: Vec<&str> = RECIPE.to_vec();
+    args.extend(["-o", &recipe]);
+    if !Command::new(&bin).args(&args).status()?.success() {
+        bail!("writing the bench recipe failed");
+    }
+    let out = work.join("bundle-{n}").to_string_lossy().into_owned();
+    let bundle = ["bundle", "-r", &recipe, "-d", "helm", "-o", &out];
+    let label = "aicr bundle eks/h100/ubuntu/training/kubeflow --deployer helm";
+    let result = report(&bin, label, &bundle, runs);
+    std::fs::remove_dir_all(&work)?;
+    result
 }
 
 fn report(bin: &std::path::Path, label: &str, args: &[&str], runs: usize) -> Result<()> {
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     let mut peak_kib = 0;
-    for _ in 0..runs {
+    for run in 0..runs {
+        // `{n}` in an argument becomes the run number: each bundle run
+        // writes a fresh directory, as a user's first run does.
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{n}", &run.to_string()))
+            .collect();
         let start = Instant::now();
         let child = Command::new(bin)
-            .args(args)
+            .args(&args)
+            .stderr(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
             .with_context(|| format!("running {}", bin.display()))?;

@@ -87,17 +87,30 @@ fn inspect(dir: &Path) -> Result<Existing> {
 }
 
 fn write_files(tree: &FileTree, root: &Path) -> io::Result<()> {
+    // Trees are sorted by path, so a folder's files arrive together: only
+    // create a directory when the parent changes.
+    let mut made: Option<std::path::PathBuf> = None;
     for (path, file) in tree.iter() {
         let target = root.join(path);
-        if let Some(parent) = target.parent() {
+        if let Some(parent) = target.parent()
+            && made.as_deref() != Some(parent)
+        {
             fs::create_dir_all(parent)?;
+            made = Some(parent.to_path_buf());
         }
-        fs::write(&target, &file.bytes)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
         #[cfg(unix)]
         {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(if file.executable { 0o755 } else { 0o644 });
+        }
+        io::Write::write_all(&mut options.open(&target)?, &file.bytes)?;
+        // Scripts must be executable whatever the umask says.
+        #[cfg(unix)]
+        if file.executable {
             use std::os::unix::fs::PermissionsExt;
-            let mode = if file.executable { 0o755 } else { 0o644 };
-            fs::set_permissions(&target, fs::Permissions::from_mode(mode))?;
+            fs::set_permissions(&target, fs::Permissions::from_mode(0o755))?;
         }
     }
     Ok(())
