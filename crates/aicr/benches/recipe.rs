@@ -1,6 +1,9 @@
 //! Criterion benchmarks: catalog load, one resolution, one hydrated query,
 //! and the whole reference corpus (when `../shared` is present).
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use aicr::core::criteria::{Accelerator, Intent, Os, Platform, Service};
 use aicr::core::{Catalog, DirProvider, EmbeddedProvider, resolve};
 use aicr::{Client, Criteria};
