@@ -2,5 +2,6 @@
 
 mod bundle;
 mod lint;
+mod real_tools;
 mod recipe;
 mod support;
