@@ -9,8 +9,8 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    API_VERSION, ComponentRegistry, RecipeMetadata, RecipeMixin, RegistryEntry, ValidatorCatalog,
-    Values,
+    API_VERSION, ComponentRegistry, ExternalFile, ExternalManifests, RecipeMetadata, RecipeMixin,
+    RegistryEntry, ValidatorCatalog, Values,
 };
 use crate::provider::{DataProvider, check_relative};
 use crate::yaml;
@@ -30,6 +30,10 @@ pub struct Catalog {
     /// Mixins by name.
     pub mixins: IndexMap<String, RecipeMixin>,
     values_cache: Mutex<HashMap<String, Arc<Values>>>,
+    /// External files fetched (and verified) this process, by path.
+    fetched: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// Why fetching an external file failed, by path, for the message.
+    fetch_failures: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -127,6 +131,8 @@ impl Catalog {
             overlay_origins,
             mixins,
             values_cache: Mutex::new(HashMap::new()),
+            fetched: Mutex::new(HashMap::new()),
+            fetch_failures: Mutex::new(HashMap::new()),
         })
     }
 
@@ -135,15 +141,102 @@ impl Catalog {
         self.provider.as_ref()
     }
 
-    /// Reads a catalog file by relative path; missing is NOT_FOUND.
+    /// Reads a catalog file by relative path; missing is NOT_FOUND. A file
+    /// listed in `external-manifests.yaml` must have the pinned SHA-256,
+    /// wherever it comes from (`--data` or a fetch).
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
         check_relative(path)?;
-        match self.provider.read(path)? {
-            Some(bytes) => Ok(bytes.into_owned()),
-            None => Err(Error::not_found(format!(
-                "file {path} not found in the catalog"
-            ))),
+        let external = self.external_file(path)?;
+        if let Some(bytes) = self.provider.read(path)? {
+            if let Some(entry) = &external {
+                verify_external(entry, &bytes, &self.provider.origin(path))?;
+            }
+            return Ok(bytes.into_owned());
         }
+        if let Some(bytes) = self.fetched.lock().expect("fetched").get(path) {
+            return Ok(bytes.as_ref().clone());
+        }
+        let Some(entry) = external else {
+            return Err(Error::not_found(format!(
+                "file {path} not found in the catalog"
+            )));
+        };
+        let why = match self
+            .fetch_failures
+            .lock()
+            .expect("fetch failures")
+            .get(path)
+        {
+            Some(reason) => format!("fetching it failed ({reason})"),
+            None => "it was not fetched".to_string(),
+        };
+        Err(Error::not_found(format!(
+            "{path} is not embedded in the catalog: it is downloaded from {} ({}, sha256 {}) and {why}. \
+             Without network, download that file and pass it with --data DIR as DIR/{path} \
+             (a --data directory also needs a registry.yaml; `components: []` will do)",
+            entry.url, entry.version, entry.sha256
+        )))
+    }
+
+    /// The external-manifests entries of the catalog.
+    pub fn external_files(&self) -> Result<Vec<ExternalFile>> {
+        let Some(bytes) = self.provider.read(EXTERNAL)? else {
+            return Ok(Vec::new());
+        };
+        let origin = self.provider.origin(EXTERNAL);
+        let doc: ExternalManifests = parse_doc(self.provider.as_ref(), EXTERNAL, &bytes, &origin)?;
+        check_header(
+            &bytes,
+            &origin,
+            &doc.kind,
+            "ExternalManifests",
+            &doc.api_version,
+            API_VERSION,
+        )?;
+        Ok(doc.files)
+    }
+
+    fn external_file(&self, path: &str) -> Result<Option<ExternalFile>> {
+        Ok(self.external_files()?.into_iter().find(|f| f.path == path))
+    }
+
+    /// External files that recipes may name and that neither the provider
+    /// nor an earlier fetch has: what a caller with network should fetch.
+    pub fn missing_external_files(&self) -> Result<Vec<ExternalFile>> {
+        let fetched = self.fetched.lock().expect("fetched");
+        let mut missing = Vec::new();
+        for entry in self.external_files()? {
+            if !fetched.contains_key(&entry.path) && self.provider.read(&entry.path)?.is_none() {
+                missing.push(entry);
+            }
+        }
+        Ok(missing)
+    }
+
+    /// Records the outcome of fetching an external file: verified bytes are
+    /// served by [`Catalog::read_file`] from then on; a failure is kept for
+    /// its error message.
+    pub fn add_fetched(
+        &self,
+        entry: &ExternalFile,
+        outcome: std::result::Result<Vec<u8>, String>,
+    ) -> Result<()> {
+        match outcome {
+            Ok(bytes) => {
+                verify_external(entry, &bytes, &entry.url)?;
+                self.fetched
+                    .lock()
+                    .expect("fetched")
+                    .insert(entry.path.clone(), Arc::new(bytes));
+            }
+            Err(reason) => {
+                self.fetch_failures
+                    .lock()
+                    .expect("fetch failures")
+                    .insert(entry.path.clone(), reason);
+            }
+        }
+        Ok(())
     }
 
     /// A values file, parsed once and shared.
@@ -203,6 +296,26 @@ fn parse_doc<T: serde::de::DeserializeOwned>(
     yaml::parse(bytes, origin)
 }
 
+/// Fails with UNAUTHORIZED when `bytes` lack the pinned digest.
+fn verify_external(entry: &ExternalFile, bytes: &[u8], origin: &str) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let got: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if got == entry.sha256.to_ascii_lowercase() {
+        return Ok(());
+    }
+    Err(Error::new(
+        crate::error::Code::Unauthorized,
+        format!(
+            "{origin}: sha256 {got} does not match {} pinned for {} in {EXTERNAL}",
+            entry.sha256, entry.path
+        ),
+    ))
+}
+
+const EXTERNAL: &str = "external-manifests.yaml";
 const REGISTRY: &str = "registry.yaml";
 const VALIDATORS: &str = "validators/catalog.yaml";
 

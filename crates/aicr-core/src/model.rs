@@ -430,3 +430,30 @@ pub struct EnvVar {
     #[serde(default)]
     pub value: String,
 }
+
+/// `external-manifests.yaml`: third-party files the catalog names by URL and
+/// digest instead of embedding a copy; fetched and verified at bundle time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalManifests {
+    /// Always [`API_VERSION`].
+    pub api_version: String,
+    /// Always `ExternalManifests`.
+    pub kind: String,
+    /// The files.
+    pub files: Vec<ExternalFile>,
+}
+
+/// One externally hosted catalog file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalFile {
+    /// Catalog-relative path recipes use for it.
+    pub path: String,
+    /// Where to download it.
+    pub url: String,
+    /// Upstream release version.
+    pub version: String,
+    /// Lowercase hex SHA-256 the content must have.
+    pub sha256: String,
+}

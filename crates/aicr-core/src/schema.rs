@@ -8,7 +8,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::Value;
 
 use crate::config::AicrConfig;
-use crate::model::{API_VERSION, ComponentRegistry, RecipeMetadata, RecipeMixin, ValidatorCatalog};
+use crate::model::{
+    API_VERSION, ComponentRegistry, ExternalManifests, RecipeMetadata, RecipeMixin,
+    ValidatorCatalog,
+};
 use crate::recipe::RecipeResult;
 
 /// One generated schema: its file name under `schemas/` and its text.
@@ -45,6 +48,10 @@ pub fn all() -> Vec<SchemaFile> {
             Some(("RecipeResult", API_VERSION)),
         ),
         file::<AicrConfig>("aicr-config.schema.json", None),
+        file::<ExternalManifests>(
+            "external-manifests.schema.json",
+            Some(("ExternalManifests", API_VERSION)),
+        ),
     ]
 }
 

@@ -22,6 +22,24 @@ use aicr_core::{Catalog, DirProvider, EmbeddedProvider, LayeredProvider};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
 use serde_json::Value;
 
+/// Largest external manifest we download.
+const MAX_DOWNLOAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Downloads `url` (30 s in all); the error text says why it failed.
+fn download(url: &str) -> std::result::Result<Vec<u8>, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
+    response
+        .body_mut()
+        .with_config()
+        .limit(MAX_DOWNLOAD_BYTES)
+        .read_to_vec()
+        .map_err(|e| e.to_string())
+}
+
 /// Version stamped into `metadata.version` of every recipe.
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 
@@ -83,8 +101,29 @@ impl Client {
     }
 
     /// The bundle of `recipe` for the deployer in `options`, in memory.
+    /// Third-party manifests the catalog pins by URL and digest
+    /// (`external-manifests.yaml`) are downloaded and verified first when
+    /// the recipe names them and they are not in the catalog or `--data`.
     pub fn bundle(&self, recipe: &RecipeResult, options: &BundleOptions) -> Result<FileTree> {
+        self.fetch_external_manifests(recipe)?;
         aicr_bundle::bundle(&self.catalog, recipe, options)
+    }
+
+    fn fetch_external_manifests(&self, recipe: &RecipeResult) -> Result<()> {
+        let named = |path: &str| {
+            recipe.component_refs.iter().any(|c| {
+                c.manifest_files
+                    .iter()
+                    .chain(&c.pre_manifest_files)
+                    .any(|m| m == path)
+            })
+        };
+        for entry in self.catalog.missing_external_files()? {
+            if named(&entry.path) {
+                self.catalog.add_fetched(&entry, download(&entry.url))?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes a bundle to `dir` atomically (see [`aicr_bundle::write_tree`]).

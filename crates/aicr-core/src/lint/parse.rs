@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::{Problem, field_path};
 use crate::criteria::{Accelerator, Intent, Os, Platform, Service};
 use crate::model::{
-    API_VERSION, ComponentRegistry, RecipeMetadata, RecipeMixin, RegistryEntry, Validator,
-    ValidatorCatalog,
+    API_VERSION, ComponentRegistry, ExternalManifests, RecipeMetadata, RecipeMixin, RegistryEntry,
+    Validator, ValidatorCatalog,
 };
 use crate::provider::DataProvider;
 use crate::suggest::closest;
@@ -57,26 +57,6 @@ pub(super) struct Parsed {
 }
 
 /// One entry of `external-manifests.yaml`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct ExternalFile {
-    path: String,
-    url: String,
-    version: String,
-    sha256: String,
-}
-
-/// `external-manifests.yaml`: files fetched at bundle time.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[allow(dead_code)]
-struct ExternalManifests {
-    api_version: String,
-    kind: String,
-    files: Vec<ExternalFile>,
-}
-
 pub(super) fn parse(provider: &dyn DataProvider, problems: &mut Vec<Problem>) -> Parsed {
     let mut parsed = Parsed {
         files: provider.files().into_iter().collect(),
