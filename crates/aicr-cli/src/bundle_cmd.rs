@@ -221,9 +221,7 @@ fn load_recipe(client: &Client, input: &str) -> Result<aicr::RecipeResult> {
         )));
     }
     if input.starts_with("http://") || input.starts_with("https://") {
-        return Err(Error::invalid(format!(
-            "--recipe {input}: recipes from URLs are not supported yet; download the file and pass its path"
-        )));
+        return client.fetch_recipe(input);
     }
     client.load_recipe(input)
 }

@@ -66,9 +66,9 @@ struct CriteriaArgs {
     /// Number of GPU nodes (0 or less is ignored).
     #[arg(long, allow_negative_numbers = true)]
     nodes: Option<i64>,
-    /// Snapshot input (file, URL or cm://ns/name): not available yet; it
-    /// comes with the snapshot issue.
-    #[arg(short = 's', long, hide = true)]
+    /// Derive criteria from a snapshot (file, URL or cm://ns/name). Not
+    /// available yet: snapshot input and cm:// come with the snapshot command.
+    #[arg(short = 's', long)]
     snapshot: Option<String>,
     /// External data directory layered over the embedded catalog.
     #[arg(long, value_name = "DIR", conflicts_with = "catalog")]

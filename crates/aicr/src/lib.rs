@@ -25,8 +25,12 @@ use serde_json::Value;
 /// Largest external manifest we download.
 const MAX_DOWNLOAD_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Downloads `url` (30 s in all); the error text says why it failed.
-fn download(url: &str) -> std::result::Result<Vec<u8>, String> {
+/// Largest recipe we download (the reference's limit).
+const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
+
+/// Downloads `url` (30 s in all, at most `limit` bytes); the error text
+/// says why it failed.
+fn download(url: &str, limit: u64) -> std::result::Result<Vec<u8>, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(30)))
         .build()
@@ -35,7 +39,7 @@ fn download(url: &str) -> std::result::Result<Vec<u8>, String> {
     response
         .body_mut()
         .with_config()
-        .limit(MAX_DOWNLOAD_BYTES)
+        .limit(limit)
         .read_to_vec()
         .map_err(|e| e.to_string())
 }
@@ -120,7 +124,8 @@ impl Client {
         };
         for entry in self.catalog.missing_external_files()? {
             if named(&entry.path) {
-                self.catalog.add_fetched(&entry, download(&entry.url))?;
+                self.catalog
+                    .add_fetched(&entry, download(&entry.url, MAX_DOWNLOAD_BYTES))?;
             }
         }
         Ok(())
@@ -150,6 +155,18 @@ impl Client {
             _ => Error::invalid(format!("cannot read recipe file {}: {e}", shown.display())),
         })?;
         self.parse_recipe(&bytes, &shown.display().to_string())
+    }
+
+    /// Downloads a recipe from an HTTP(S) URL and loads it like a file;
+    /// an unreachable server or a failed request is SERVICE_UNAVAILABLE.
+    pub fn fetch_recipe(&self, url: &str) -> Result<RecipeResult> {
+        let bytes = download(url, MAX_RECIPE_BYTES).map_err(|why| {
+            Error::new(
+                Code::ServiceUnavailable,
+                format!("fetching recipe {url}: {why}"),
+            )
+        })?;
+        self.parse_recipe(&bytes, url)
     }
 
     /// Parses recipe text (see [`Client::load_recipe`]); `origin` names it

@@ -17,6 +17,41 @@ fn vendored(path: &str) -> Option<Vec<u8>> {
     std::fs::read(dir.join("upstream-catalog").join(path)).ok()
 }
 
+/// Serves `files` (path → body) on loopback for exactly as many requests
+/// as there are files, then stops by itself. Returns the base URL.
+fn serve(files: Vec<(&'static str, Vec<u8>)>) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        for stream in listener.incoming().take(files.len()) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() <= 2 {
+                    break;
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or_default();
+            let body = files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| b.as_slice())
+                .unwrap_or_default();
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .unwrap();
+            stream.write_all(body).unwrap();
+        }
+    });
+    (base, server)
+}
+
 /// Points every external URL of a catalog copy at `base`.
 fn repoint(catalog: &Path, base: &str) {
     let file = catalog.join("external-manifests.yaml");
@@ -93,35 +128,10 @@ fn files_are_downloaded_and_verified() {
     let (Some(gateway), Some(inference)) = (vendored(GATEWAY), vendored(INFERENCE)) else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    // Serves a bounded number of requests, then stops by itself.
-    let server = std::thread::spawn(move || {
-        for stream in listener.incoming().take(2) {
-            let mut stream = stream.unwrap();
-            let mut line = String::new();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            reader.read_line(&mut line).unwrap();
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap() <= 2 {
-                    break;
-                }
-            }
-            let body = if line.contains("/gateway.yaml") {
-                &gateway
-            } else {
-                &inference
-            };
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )
-            .unwrap();
-            stream.write_all(body).unwrap();
-        }
-    });
+    let (base, server) = serve(vec![
+        ("/gateway.yaml", gateway),
+        ("/inference.yaml", inference),
+    ]);
     let catalog = catalog_copy();
     repoint(catalog.path(), &base);
     let work = tempfile::tempdir().unwrap();
@@ -178,4 +188,40 @@ fn files_given_through_data_are_verified() {
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("does not match"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn recipes_can_be_read_from_a_url() {
+    let work = tempfile::tempdir().unwrap();
+    let recipe = work.path().join("r.yaml");
+    assert_eq!(
+        run([
+            "recipe",
+            "--service",
+            "eks",
+            "--gpu",
+            "h100",
+            "--intent",
+            "training",
+            "-o",
+            recipe.to_str().unwrap()
+        ])
+        .0,
+        0
+    );
+    let (base, server) = serve(vec![("/r.yaml", std::fs::read(&recipe).unwrap())]);
+    let out = work.path().join("bundle");
+    let url = format!("{base}/r.yaml");
+    let (code, _, err) = run(["bundle", "-r", &url, "-o", out.to_str().unwrap()]);
+    server.join().unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.join("checksums.txt").exists());
+    let (code, _, err) = run([
+        "bundle",
+        "-r",
+        "http://127.0.0.1:9/r.yaml",
+        "-o",
+        work.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 6, "{err}");
 }
