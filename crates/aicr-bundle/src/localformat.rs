@@ -207,7 +207,7 @@ fn render_all(c: &Component, manifests: &[Manifest]) -> Result<Vec<(String, Stri
 }
 
 /// `.Values`, `.Release` and `.Chart` for a component's manifests.
-fn template_data(c: &Component) -> Value {
+pub fn template_data(c: &Component) -> Value {
     let mut values: Values = c.values.clone();
     deep_merge(&mut values, &c.cluster_values);
     let r = &c.resolved;

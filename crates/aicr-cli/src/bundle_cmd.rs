@@ -7,6 +7,8 @@ use aicr::core::values::SetOverride;
 use aicr::{Client, Error, Result};
 use clap::Args;
 
+use crate::cli::CatalogArgs;
+
 /// Flags of `aicr bundle`.
 #[derive(Debug, Args)]
 pub struct BundleArgs {
@@ -53,12 +55,8 @@ pub struct BundleArgs {
     /// Expected number of GPU nodes.
     #[arg(long)]
     nodes: Option<u32>,
-    /// External data directory layered over the embedded catalog.
-    #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
-    data: Option<PathBuf>,
-    /// Use DIR as the entire catalog instead of the embedded one.
-    #[arg(long, value_name = "DIR")]
-    catalog: Option<PathBuf>,
+    #[command(flatten)]
+    source: CatalogArgs,
     /// AICRConfig file whose `spec.bundle` supplies defaults; flags win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -192,11 +190,7 @@ impl BundleArgs {
     }
 
     fn client(&self) -> Result<Client> {
-        match (&self.catalog, &self.data) {
-            (Some(dir), _) => Client::with_catalog_dir(dir),
-            (None, Some(dir)) => Client::with_data_dir(dir),
-            (None, None) => Client::embedded(),
-        }
+        self.source.client(None)
     }
 }
 

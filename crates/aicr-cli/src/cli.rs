@@ -45,6 +45,30 @@ enum Command {
     Verify(crate::bundle_cmd::VerifyArgs),
 }
 
+/// Where the catalog comes from: embedded, `--catalog`, or `--data` layered
+/// over the embedded one. Shared by every command that reads the catalog.
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    /// External data directory layered over the embedded catalog.
+    #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
+    pub(crate) data: Option<PathBuf>,
+    /// Use DIR as the entire catalog instead of the embedded one.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) catalog: Option<PathBuf>,
+}
+
+impl CatalogArgs {
+    /// Opens the catalog; `default_data` (from a config file) applies when
+    /// `--data` is absent.
+    pub(crate) fn client(&self, default_data: Option<PathBuf>) -> Result<Client> {
+        match (&self.catalog, self.data.clone().or(default_data)) {
+            (Some(dir), _) => Client::with_catalog_dir(dir),
+            (None, Some(dir)) => Client::with_data_dir(dir),
+            (None, None) => Client::embedded(),
+        }
+    }
+}
+
 /// Flags shared by commands that resolve a recipe.
 #[derive(Debug, Args)]
 struct CriteriaArgs {
@@ -70,12 +94,8 @@ struct CriteriaArgs {
     /// available yet: snapshot input and cm:// come with the snapshot command.
     #[arg(short = 's', long)]
     snapshot: Option<String>,
-    /// External data directory layered over the embedded catalog.
-    #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
-    data: Option<PathBuf>,
-    /// Use DIR as the entire catalog instead of the embedded one.
-    #[arg(long, value_name = "DIR")]
-    catalog: Option<PathBuf>,
+    #[command(flatten)]
+    source: CatalogArgs,
     /// AICRConfig file giving defaults for these flags; explicit flags win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -207,15 +227,8 @@ impl CriteriaArgs {
     }
 
     fn client(&self, config: Option<&RecipeConfig>) -> Result<Client> {
-        let data = self
-            .data
-            .clone()
-            .or_else(|| config.and_then(|c| c.data.clone()).map(PathBuf::from));
-        match (&self.catalog, data) {
-            (Some(dir), _) => Client::with_catalog_dir(dir),
-            (None, Some(dir)) => Client::with_data_dir(dir),
-            (None, None) => Client::embedded(),
-        }
+        self.source
+            .client(config.and_then(|c| c.data.clone()).map(PathBuf::from))
     }
 
     /// Validates flags, merges the config, and opens the catalog.

@@ -1,10 +1,10 @@
 //! `aicr recipe lint`: checks a catalog the way `cargo xtask recipes-lint`
 //! does, for authors without a Rust toolchain.
 
-use std::path::PathBuf;
-
 use aicr::{Error, Result};
 use clap::{Args, Subcommand};
+
+use crate::cli::CatalogArgs;
 
 /// Subcommands of `aicr recipe`.
 #[derive(Debug, Subcommand)]
@@ -16,19 +16,15 @@ pub enum RecipeSub {
 /// Flags of `aicr recipe lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// External data directory layered over the embedded catalog.
-    #[arg(long, value_name = "DIR", conflicts_with = "catalog")]
-    data: Option<PathBuf>,
-    /// Lint DIR as an entire catalog instead of the embedded one.
-    #[arg(long, value_name = "DIR")]
-    catalog: Option<PathBuf>,
+    #[command(flatten)]
+    source: CatalogArgs,
 }
 
 /// Runs a `recipe` subcommand. Problems go to stdout, one per line; any
 /// problem makes the command fail with INVALID_REQUEST.
 pub fn run(sub: RecipeSub) -> Result<()> {
     let RecipeSub::Lint(args) = sub;
-    let report = aicr::lint_catalog(args.catalog.as_deref(), args.data.as_deref())?;
+    let report = aicr::lint_catalog(args.source.catalog.as_deref(), args.source.data.as_deref())?;
     for problem in &report.problems {
         println!("{problem}");
     }

@@ -7,29 +7,12 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use aicr_bundle::gotmpl::render;
-use aicr_bundle::{Component, prepare};
+use aicr_bundle::prepare;
 
 use crate::corpus;
-
-/// The reference's render input for a component's manifests.
-fn render_data(c: &Component) -> Value {
-    let r = &c.resolved;
-    let chart = if r.chart.is_empty() {
-        &r.name
-    } else {
-        &r.chart
-    };
-    let version = r.version.strip_prefix('v').unwrap_or(&r.version);
-    let version = if version.is_empty() { "0.1.0" } else { version };
-    json!({
-        "Values": { r.name.clone(): Value::Object(c.values.clone()) },
-        "Release": { "Namespace": r.namespace, "Service": "Helm" },
-        "Chart": { "Name": chart, "Version": version },
-    })
-}
 
 /// Drops `helm.sh/hook*` annotations, as the reference does after rendering.
 fn strip_hooks(doc: &mut Value) {
@@ -70,7 +53,7 @@ fn check_case(case: &Path, catalog: &aicr_core::Catalog) -> usize {
         .unwrap_or_else(|e| panic!("{name}: prepare: {e}"));
     let mut compared = 0;
     for c in &prepared.components {
-        let data = render_data(c);
+        let data = aicr_bundle::localformat::template_data(c);
         for (phase, manifests) in [("pre", &c.pre_manifests), ("post", &c.manifests)] {
             for m in manifests {
                 let rendered =

@@ -244,73 +244,40 @@ fn aliases_normalise_criteria() {
     assert_eq!(doc["criteria"]["os"], "amazonlinux");
 }
 
+/// Breaks one line of an overlay in a catalog copy and checks that
+/// resolving eks/h100/training on it fails with `message`.
+fn broken(file: &str, from: &str, to: &str, message: &str) {
+    let cat = catalog_copy();
+    edit(cat.path(), file, from, to);
+    let dir = cat.path().to_str().unwrap();
+    let query = ["--service", "eks", "--gpu", "h100", "--intent", "training"];
+    fails(&[&query[..], &["--catalog", dir]].concat(), 2, message);
+}
+
 #[test]
 fn broken_catalogs_fail_with_the_file_and_field() {
-    let cat = catalog_copy();
-    edit(
-        cat.path(),
+    broken(
         "overlays/eks/eks.yaml",
         "componentRefs:",
         "componentRef:",
+        "eks.yaml",
     );
-    let arg = cat.path().to_str().unwrap();
-    fails(&["--service", "eks", "--catalog", arg], 2, "eks.yaml");
-
-    let cat = catalog_copy();
-    edit(
-        cat.path(),
+    broken(
         "overlays/eks/eks.yaml",
         "kind: RecipeMetadata",
         "kind: RecipeMetaData",
-    );
-    fails(
-        &[
-            "--service",
-            "eks",
-            "--catalog",
-            cat.path().to_str().unwrap(),
-        ],
-        2,
         "eks.yaml:",
     );
-
-    let cat = catalog_copy();
-    edit(
-        cat.path(),
+    broken(
         "overlays/eks/eks.yaml",
         "service: eks",
         "service: ekss",
-    );
-    fails(
-        &[
-            "--service",
-            "eks",
-            "--catalog",
-            cat.path().to_str().unwrap(),
-        ],
-        2,
         "invalid service type: ekss",
     );
-
-    let cat = catalog_copy();
-    edit(
-        cat.path(),
+    broken(
         "overlays/eks/eks-training.yaml",
         "base: eks",
         "base: h100-eks-training",
-    );
-    fails(
-        &[
-            "--service",
-            "eks",
-            "--gpu",
-            "h100",
-            "--intent",
-            "training",
-            "--catalog",
-            cat.path().to_str().unwrap(),
-        ],
-        2,
         "circular inheritance",
     );
 }
