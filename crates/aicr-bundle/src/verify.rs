@@ -57,7 +57,7 @@ impl VerifyReport {
         let list: Vec<String> = self
             .findings
             .iter()
-            .map(|f| format!("{} ({:?})", f.path, f.problem).to_lowercase())
+            .map(|f| format!("{} ({})", f.path, format!("{:?}", f.problem).to_lowercase()))
             .collect();
         Err(Error::new(
             Code::Unauthorized,

@@ -264,7 +264,7 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             )));
         }
     };
-    let report = aicr::bundle::verify_dir(&args.dir)?;
+    let report = Client::verify(&args.dir)?;
     if json {
         let value = serde_json::to_value(&report)
             .map_err(|e| Error::internal(format!("rendering report: {e}")))?;

@@ -173,7 +173,7 @@ impl Catalog {
         Err(Error::not_found(format!(
             "{path} is not embedded in the catalog: it is downloaded from {} ({}, sha256 {}) and {why}. \
              Without network, download that file and pass it with --data DIR as DIR/{path} \
-             (a --data directory also needs a registry.yaml; `components: []` will do)",
+             (a --data directory also needs a registry.yaml: `apiVersion: aicr.nvidia.com/v1alpha1`, `kind: ComponentRegistry`, `components: []` will do)",
             entry.url, entry.version, entry.sha256
         )))
     }

@@ -137,8 +137,9 @@ impl Client {
     }
 
     /// Re-checks the bundle in `dir` against its `checksums.txt`; a bundle
-    /// with findings is an UNAUTHORIZED error carrying them.
-    pub fn verify(&self, dir: impl AsRef<Path>) -> Result<VerifyReport> {
+    /// with findings is an UNAUTHORIZED error carrying them. Needs no
+    /// catalog, so it is not a method.
+    pub fn verify(dir: impl AsRef<Path>) -> Result<VerifyReport> {
         aicr_bundle::verify_dir(dir.as_ref())
     }
 

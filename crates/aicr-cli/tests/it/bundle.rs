@@ -172,7 +172,7 @@ fn cases(conf: &Path) -> Vec<(String, PathBuf)> {
 }
 
 #[test]
-fn bundles_match_the_reference_for_helm_helmfile_argocd_and_argocd_helm() {
+fn bundles_match_the_reference_for_every_deployer() {
     let Some(conf) = conformance_dir() else {
         return;
     };
