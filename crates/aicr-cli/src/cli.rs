@@ -4,8 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use aicr::core::config::{AicrConfig, RecipeConfig};
-use aicr::core::criteria::{Accelerator, Intent, Os, Platform, Service};
+use aicr::core::config::{AicrConfig, CriteriaConfig, RecipeConfig};
 use aicr::core::output::{Format, render, render_selected};
 use aicr::core::yaml::to_value;
 use aicr::{Client, Criteria, Error, Result};
@@ -203,27 +202,17 @@ fn clap_error(e: &clap::Error) -> i32 {
 impl CriteriaArgs {
     /// Criteria from the config's defaults, then the explicit flags.
     fn criteria(&self, config: Option<&RecipeConfig>) -> Result<Criteria> {
-        let defaults = config.and_then(|c| c.criteria.as_ref());
-        let pick = |flag: &Option<String>, default: Option<&Option<String>>| {
-            flag.clone()
-                .or_else(|| default.cloned().flatten())
-                .unwrap_or_default()
-        };
-        let nodes = self
-            .nodes
-            .or_else(|| defaults.and_then(|d| d.nodes))
-            .unwrap_or(0);
-        Ok(Criteria {
-            service: Service::parse_flag(&pick(&self.service, defaults.map(|d| &d.service)))?,
-            accelerator: Accelerator::parse(&pick(
-                &self.accelerator,
-                defaults.map(|d| &d.accelerator),
-            ))?,
-            intent: Intent::parse(&pick(&self.intent, defaults.map(|d| &d.intent)))?,
-            os: Os::parse(&pick(&self.os, defaults.map(|d| &d.os)))?,
-            platform: Platform::parse(&pick(&self.platform, defaults.map(|d| &d.platform)))?,
-            nodes: u32::try_from(nodes.max(0)).unwrap_or(u32::MAX),
-        })
+        let defaults = config.and_then(|c| c.criteria.clone()).unwrap_or_default();
+        CriteriaConfig {
+            service: self.service.clone().or(defaults.service),
+            accelerator: self.accelerator.clone().or(defaults.accelerator),
+            intent: self.intent.clone().or(defaults.intent),
+            os: self.os.clone().or(defaults.os),
+            platform: self.platform.clone().or(defaults.platform),
+            // A flag of 0 or less means "not given", as in the reference.
+            nodes: self.nodes.map(|n| n.max(0)).or(defaults.nodes),
+        }
+        .criteria()
     }
 
     fn client(&self, config: Option<&RecipeConfig>) -> Result<Client> {
