@@ -32,6 +32,8 @@ pub struct Catalog {
     values_cache: Mutex<HashMap<String, Arc<Values>>>,
     /// External files fetched (and verified) this process, by path.
     fetched: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// `external-manifests.yaml`, parsed on first use.
+    external: std::sync::OnceLock<Result<Vec<ExternalFile>>>,
     /// Why fetching an external file failed, by path, for the message.
     fetch_failures: Mutex<HashMap<String, String>>,
 }
@@ -132,6 +134,7 @@ impl Catalog {
             mixins,
             values_cache: Mutex::new(HashMap::new()),
             fetched: Mutex::new(HashMap::new()),
+            external: std::sync::OnceLock::new(),
             fetch_failures: Mutex::new(HashMap::new()),
         })
     }
@@ -178,8 +181,16 @@ impl Catalog {
         )))
     }
 
-    /// The external-manifests entries of the catalog.
-    pub fn external_files(&self) -> Result<Vec<ExternalFile>> {
+    /// The external-manifests entries of the catalog, parsed once: every
+    /// manifest read consults them.
+    pub fn external_files(&self) -> Result<&[ExternalFile]> {
+        match self.external.get_or_init(|| self.parse_external_files()) {
+            Ok(files) => Ok(files),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    fn parse_external_files(&self) -> Result<Vec<ExternalFile>> {
         let Some(bytes) = self.provider.read(EXTERNAL)? else {
             return Ok(Vec::new());
         };
@@ -197,7 +208,11 @@ impl Catalog {
     }
 
     fn external_file(&self, path: &str) -> Result<Option<ExternalFile>> {
-        Ok(self.external_files()?.into_iter().find(|f| f.path == path))
+        Ok(self
+            .external_files()?
+            .iter()
+            .find(|f| f.path == path)
+            .cloned())
     }
 
     /// External files that recipes may name and that neither the provider
@@ -207,7 +222,7 @@ impl Catalog {
         let mut missing = Vec::new();
         for entry in self.external_files()? {
             if !fetched.contains_key(&entry.path) && self.provider.read(&entry.path)?.is_none() {
-                missing.push(entry);
+                missing.push(entry.clone());
             }
         }
         Ok(missing)
