@@ -2,6 +2,7 @@
 //! single table that maps a code to a CLI exit status and an HTTP status.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Stable error codes shared by the CLI, the server and embedders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,15 +86,17 @@ impl fmt::Display for Code {
     }
 }
 
-/// A structured error: a code, a message, and an optional cause.
+/// A structured error: a code, a message, and an optional source.
 ///
-/// It renders as `[CODE] message` or `[CODE] message: cause`. The outermost
-/// code decides the exit and HTTP status, as in the reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// It renders as `[CODE] message: cause: cause ...`: the outermost code
+/// decides the exit and HTTP status (as in the reference) and is the only
+/// code printed; the messages of the source chain follow it. The source
+/// chain is also available through [`std::error::Error::source`].
+#[derive(Debug, Clone)]
 pub struct Error {
     code: Code,
     message: String,
-    cause: Option<Box<Error>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 /// Result alias for AICR operations.
@@ -105,7 +108,7 @@ impl Error {
         Error {
             code,
             message: message.into(),
-            cause: None,
+            source: None,
         }
     }
 
@@ -124,12 +127,12 @@ impl Error {
         Error::new(Code::Internal, message)
     }
 
-    /// Wraps `self` as the cause of a new outer error.
+    /// Wraps `self` as the source of a new outer error.
     pub fn wrap(self, code: Code, message: impl Into<String>) -> Self {
         Error {
             code,
             message: message.into(),
-            cause: Some(Box::new(self)),
+            source: Some(Arc::new(self)),
         }
     }
 
@@ -139,19 +142,39 @@ impl Error {
         self.wrap(code, message)
     }
 
+    /// Attaches a lower-level error (I/O, HTTP, parser) as the source.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
     /// The outermost code: the one that decides exit and HTTP status.
     pub fn code(&self) -> Code {
         self.code
     }
 
-    /// The outermost message, without the cause.
+    /// The outermost message, without its sources.
     pub fn message(&self) -> &str {
         &self.message
     }
 
-    /// The wrapped cause, if any.
-    pub fn cause(&self) -> Option<&Error> {
-        self.cause.as_deref()
+    /// The message followed by the messages of the whole source chain,
+    /// without any code: what a user reads after `[CODE] `.
+    pub fn detail(&self) -> String {
+        let mut out = self.message.clone();
+        let mut next = std::error::Error::source(self);
+        while let Some(source) = next {
+            let text = match source.downcast_ref::<Error>() {
+                Some(ours) => ours.message.clone(),
+                None => source.to_string(),
+            };
+            if !text.is_empty() && !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            next = source.source();
+        }
+        out
     }
 
     /// Process exit status for this error.
@@ -162,15 +185,32 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.code, self.message)?;
-        if let Some(cause) = &self.cause {
-            write!(f, ": {cause}")?;
-        }
-        Ok(())
+        write!(f, "[{}] {}", self.code, self.detail())
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Escapes control characters in user input echoed in a message, so a
+/// name holding a newline or an escape sequence cannot forge output lines.
+pub fn escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -180,10 +220,29 @@ mod tests {
     fn outer_code_decides_exit_status() {
         let err = Error::not_found("missing").wrap(Code::Internal, "loading snapshot");
         assert_eq!(err.exit_status(), 8);
+        assert_eq!(err.to_string(), "[INTERNAL] loading snapshot: missing");
+    }
+
+    #[test]
+    fn source_chain_is_exposed_and_no_code_nests_in_the_text() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let err = Error::invalid("reading a.yaml")
+            .with_source(io)
+            .context("loading catalog");
+        let inner = std::error::Error::source(&err).expect("a source");
+        let inner = inner.downcast_ref::<Error>().expect("our error");
+        assert_eq!(inner.message(), "reading a.yaml");
+        assert!(std::error::Error::source(inner).is_some());
         assert_eq!(
             err.to_string(),
-            "[INTERNAL] loading snapshot: [NOT_FOUND] missing"
+            "[INVALID_REQUEST] loading catalog: reading a.yaml: denied"
         );
+    }
+
+    #[test]
+    fn escape_makes_control_characters_visible() {
+        assert_eq!(escape("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
+        assert_eq!(escape("plain-name"), "plain-name");
     }
 
     #[test]

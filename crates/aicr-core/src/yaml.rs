@@ -2,6 +2,8 @@
 //! line in every error, and deterministic YAML (keys sorted recursively)
 //! and JSON (declared order, 2-space indent) output.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -18,8 +20,29 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], origin: &str) -> Result<T> {
 
 /// Parses one YAML document from text.
 pub fn parse_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    serde_saphyr::from_str(text)
-        .map_err(|e| Error::invalid(format!("{origin}: {}", one_line(&e.to_string()))))
+    serde_saphyr::from_str(text).map_err(|e| {
+        let report = e.render_with_formatter(&UserWords);
+        Error::invalid(format!("{origin}: {}", one_line(&report)))
+    })
+}
+
+/// The parser's user-facing wording, with the few messages that still name
+/// the library's options or internals reworded for people who edit YAML.
+struct UserWords;
+
+impl serde_saphyr::MessageFormatter for UserWords {
+    fn format_message<'a>(&self, err: &'a serde_saphyr::Error) -> Cow<'a, str> {
+        use serde_saphyr::Error as E;
+        match err {
+            E::Budget { .. } => Cow::Borrowed(
+                "the document is too large, too deeply nested or has too many aliases to be read safely",
+            ),
+            E::MultipleDocuments { .. } => Cow::Borrowed(
+                "more than one YAML document (a `---` separator) where one is expected",
+            ),
+            _ => serde_saphyr::UserMessageFormatter.format_message(err),
+        }
+    }
 }
 
 /// Collapses a multi-line parser report into one readable line.
