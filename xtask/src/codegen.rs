@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 
-use aicr::core::schema;
+use aicr_core::schema;
 
 pub fn run(args: &[String]) -> Result<()> {
     let check = match args {

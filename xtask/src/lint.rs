@@ -24,17 +24,12 @@ pub fn run(args: &[String]) -> Result<()> {
     if data.is_some() && catalog.is_some() {
         bail!("--data and --catalog cannot be used together");
     }
-    let report = aicr::lint_catalog(catalog.as_deref(), data.as_deref())?;
-    for problem in &report.problems {
-        println!("{problem}");
+    let source = aicr::CatalogSource::choose(catalog, data, None);
+    let report = source.lint()?;
+    print!("{report}");
+    if let Err(e) = report.into_result() {
+        eprintln!("{e}");
+        std::process::exit(e.exit_status());
     }
-    if !report.is_ok() {
-        eprintln!("catalog has {} problem(s)", report.problems.len());
-        std::process::exit(aicr::Code::InvalidRequest.exit_status());
-    }
-    println!(
-        "catalog OK: {} overlays, {} mixins, {} components",
-        report.overlays, report.mixins, report.components
-    );
     Ok(())
 }

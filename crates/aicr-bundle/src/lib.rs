@@ -26,21 +26,23 @@ pub mod write;
 mod yamlout;
 
 pub use verify::{VerifyReport, verify_dir};
-pub use write::write_tree;
+pub use write::{write_file, write_tree};
 
-use aicr_core::catalog::Catalog;
+use aicr_core::catalog::{Catalog, FetchedFiles};
 use aicr_core::error::Result;
 use aicr_core::recipe::RecipeResult;
 
 /// Builds the bundle for `recipe` with the deployer chosen in `options`:
 /// the values pipeline, then the deployer, then `checksums.txt` over
-/// every other file. Pure: nothing is written.
+/// every other file. Pure: nothing is read but the catalog and the
+/// external manifests already `fetched`, and nothing is written.
 pub fn bundle(
     catalog: &Catalog,
     recipe: &RecipeResult,
     options: &BundleOptions,
+    fetched: &FetchedFiles,
 ) -> Result<FileTree> {
-    let prepared = prepare(catalog, recipe, options)?;
+    let prepared = prepare(catalog, recipe, options, fetched)?;
     let mut tree = match options.deployer {
         Deployer::Helm => helm::generate(&prepared, options)?,
         Deployer::Helmfile => helmfile::generate(&prepared, options)?,

@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use aicr_core::catalog::Catalog;
+use aicr_core::catalog::{Catalog, FetchedFiles};
 use aicr_core::error::{Error, Result};
 use aicr_core::model::{RegistryEntry, Values};
 use aicr_core::query::component_values;
@@ -97,6 +97,7 @@ pub fn prepare(
     catalog: &Catalog,
     recipe: &RecipeResult,
     options: &BundleOptions,
+    fetched: &FetchedFiles,
 ) -> Result<Prepared> {
     let registry = &catalog.registry;
     for set in &options.sets {
@@ -133,7 +134,9 @@ pub fn prepare(
         if !toggle.unwrap_or_else(|| c.is_enabled()) {
             continue;
         }
-        kept.push(prepare_component(catalog, recipe, c, &sets, options)?);
+        kept.push(prepare_component(
+            catalog, recipe, c, &sets, options, fetched,
+        )?);
     }
 
     let order_of = |name: &str| recipe.deployment_order.iter().position(|n| n == name);
@@ -166,6 +169,7 @@ fn prepare_component(
     c: &ResolvedComponent,
     sets: &[&aicr_core::values::SetOverride],
     options: &BundleOptions,
+    fetched: &FetchedFiles,
 ) -> Result<Component> {
     let entry = catalog.registry.get(&c.name);
     let mut values = component_values(catalog, c)
@@ -197,7 +201,7 @@ fn prepare_component(
         paths
             .iter()
             .map(|p| {
-                let bytes = catalog.read_file(p)?;
+                let bytes = catalog.read_file(p, fetched)?;
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Error::invalid(format!("manifest {p} is not UTF-8")))?;
                 Ok(Manifest {

@@ -42,7 +42,33 @@ pub struct VerifyReport {
     pub findings: Vec<Finding>,
 }
 
+impl Problem {
+    /// How the problem reads in a report.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Problem::Mismatch => "checksum mismatch",
+            Problem::Missing => "missing",
+            Problem::Extra => "not listed in checksums.txt",
+        }
+    }
+}
+
 impl VerifyReport {
+    /// The text report: a summary line for a valid bundle, else one line
+    /// per finding.
+    pub fn render_text(&self) -> String {
+        if self.is_valid() {
+            return format!(
+                "bundle {} verified: {} files match checksums.txt\n",
+                self.dir, self.files_checked
+            );
+        }
+        self.findings
+            .iter()
+            .map(|f| format!("{}: {}\n", f.path, f.problem.describe()))
+            .collect()
+    }
+
     /// True when every file matches and nothing is unlisted.
     pub fn is_valid(&self) -> bool {
         self.findings.is_empty()

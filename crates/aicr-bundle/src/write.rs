@@ -56,6 +56,31 @@ pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
     result
 }
 
+/// Writes one file atomically: the bytes go to a temporary sibling
+/// (`.<name>.tmp-<pid>`) that is renamed over `path`, so a failure leaves
+/// whatever was there untouched.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let shown = path.display();
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("output path {shown} names no file")))?;
+    if path.is_dir() {
+        return Err(Error::invalid(format!(
+            "output path {shown} is a directory; name a file"
+        )));
+    }
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let fail = |e: io::Error| Error::internal(format!("writing {shown}")).with_source(e);
+    fs::write(&tmp, bytes).map_err(fail)?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Existing {
     Missing,

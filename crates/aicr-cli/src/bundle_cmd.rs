@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use aicr::bundle::{BundleOptions, Deployer, DynamicPath, Toleration, options::parse_selector};
-use aicr::core::values::SetOverride;
-use aicr::{Client, Error, Result};
+use aicr::{BundleCommand, BundleRequest, Client, Error, Format, Output, Result};
 use clap::Args;
 
 use crate::cli::CatalogArgs;
@@ -12,8 +10,9 @@ use crate::cli::CatalogArgs;
 /// Flags of `aicr bundle`.
 #[derive(Debug, Args)]
 pub struct BundleArgs {
-    /// Recipe file (RecipeResult, or RecipeMetadata with spec.criteria).
-    #[arg(short = 'r', long, value_name = "FILE")]
+    /// Recipe file, `-` or http(s) URL (RecipeResult, or RecipeMetadata
+    /// with spec.criteria).
+    #[arg(short = 'r', long, value_name = "FILE|URL")]
     recipe: Option<String>,
     /// Output directory (default `./bundle`).
     #[arg(short = 'o', long, value_name = "DIR")]
@@ -52,14 +51,15 @@ pub struct BundleArgs {
     /// Storage class for components with persistent volumes.
     #[arg(long)]
     storage_class: Option<String>,
-    /// Expected number of GPU nodes.
-    #[arg(long)]
-    nodes: Option<u32>,
+    /// Expected number of GPU nodes (at least 0).
+    #[arg(long, allow_negative_numbers = true)]
+    nodes: Option<i64>,
     #[command(flatten)]
     source: CatalogArgs,
-    /// AICRConfig file whose `spec.bundle` supplies defaults; flags win.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// AICRConfig file or http(s) URL whose `spec.bundle` supplies
+    /// defaults; flags win.
+    #[arg(long, value_name = "FILE|URL")]
+    config: Option<String>,
     /// Replace or write into an existing non-empty output directory.
     #[arg(long)]
     force: bool,
@@ -77,179 +77,47 @@ pub struct VerifyArgs {
 }
 
 impl BundleArgs {
-    /// Fills flags that were not given from the config's `spec.bundle`.
-    fn merge_config(&mut self) -> Result<()> {
-        let Some(path) = &self.config else {
-            return Ok(());
-        };
-        let config = crate::cli::load_config(path)?;
-        let Some(bundle) = config.spec.bundle else {
-            return Ok(());
-        };
-        let text = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
-        if self.recipe.is_none() {
-            self.recipe = bundle.input.as_ref().and_then(|i| text(&i.recipe));
+    fn command(self) -> BundleCommand {
+        BundleCommand {
+            request: BundleRequest {
+                deployer: self.deployer,
+                repo: self.repo,
+                set: self.sets,
+                dynamic: self.dynamic,
+                system_node_selector: self.system_node_selector,
+                system_node_toleration: self.system_node_toleration,
+                accelerated_node_selector: self.accelerated_node_selector,
+                accelerated_node_toleration: self.accelerated_node_toleration,
+                workload_gate: self.workload_gate,
+                workload_selector: self.workload_selector,
+                nodes: self.nodes,
+                storage_class: self.storage_class,
+            },
+            recipe: self.recipe,
+            output: self.output,
+            config: self.config,
+            force: self.force,
+            catalog: self.source.catalog,
+            data: self.source.data,
         }
-        if self.output.is_none() {
-            self.output = bundle.output.as_ref().and_then(|o| text(&o.target));
-        }
-        if let Some(d) = &bundle.deployment {
-            self.deployer = self.deployer.take().or_else(|| text(&d.deployer));
-            self.repo = self.repo.take().or_else(|| text(&d.repo));
-            if self.sets.is_empty() {
-                self.sets.clone_from(&d.set);
-            }
-            if self.dynamic.is_empty() {
-                self.dynamic.clone_from(&d.dynamic);
-            }
-        }
-        if let Some(s) = &bundle.scheduling {
-            fill(
-                &mut self.system_node_selector,
-                pairs(&s.system_node_selector),
-            );
-            fill(
-                &mut self.accelerated_node_selector,
-                pairs(&s.accelerated_node_selector),
-            );
-            fill(&mut self.workload_selector, pairs(&s.workload_selector));
-            fill(
-                &mut self.system_node_toleration,
-                s.system_node_tolerations.clone(),
-            );
-            fill(
-                &mut self.accelerated_node_toleration,
-                s.accelerated_node_tolerations.clone(),
-            );
-            self.workload_gate = self.workload_gate.take().or_else(|| text(&s.workload_gate));
-            self.storage_class = self.storage_class.take().or_else(|| text(&s.storage_class));
-            if self.nodes.is_none() {
-                self.nodes = s
-                    .nodes
-                    .filter(|n| *n > 0)
-                    .map(|n| n.min(u32::MAX as i64) as u32);
-            }
-        }
-        Ok(())
-    }
-
-    /// Parses every flag grammar before anything is read or written.
-    fn options(&self) -> Result<BundleOptions> {
-        let mut o = BundleOptions {
-            deployer: Deployer::parse(self.deployer.as_deref().unwrap_or("helm"))?,
-            repo: self.repo.clone().filter(|r| !r.trim().is_empty()),
-            tool_version: aicr::VERSION.to_string(),
-            nodes: self.nodes.unwrap_or(0),
-            ..BundleOptions::default()
-        };
-        for s in &self.sets {
-            o.sets.push(SetOverride::parse(s)?);
-        }
-        for d in &self.dynamic {
-            o.dynamic.push(DynamicPath::parse(d)?);
-        }
-        for s in &self.system_node_selector {
-            parse_selector(s, &mut o.system_node_selector)?;
-        }
-        for s in &self.accelerated_node_selector {
-            parse_selector(s, &mut o.accelerated_node_selector)?;
-        }
-        for s in &self.workload_selector {
-            parse_selector(s, &mut o.workload_selector)?;
-        }
-        for t in &self.system_node_toleration {
-            o.system_node_tolerations.push(Toleration::parse(t)?);
-        }
-        for t in &self.accelerated_node_toleration {
-            o.accelerated_node_tolerations.push(Toleration::parse(t)?);
-        }
-        o.workload_gate = self
-            .workload_gate
-            .as_deref()
-            .map(Toleration::parse)
-            .transpose()?;
-        if let Some(class) = &self.storage_class {
-            if class.trim().is_empty() {
-                return Err(Error::invalid("--storage-class must not be blank"));
-            }
-            o.storage_class = Some(class.trim().to_string());
-        }
-        // Rejected here too, before the recipe is read; the library checks
-        // it again for embedders.
-        if let Some(d) = o.dynamic.first().filter(|_| o.deployer == Deployer::Argocd) {
-            return Err(Error::invalid(format!(
-                "DynamicValues is not supported with the argocd deployer (component {:?} has {} paths); use the argocd-helm deployer for install-time values",
-                d.component,
-                o.dynamic
-                    .iter()
-                    .filter(|x| x.component == d.component)
-                    .count()
-            )));
-        }
-        Ok(o)
-    }
-
-    fn client(&self) -> Result<Client> {
-        self.source.client(None)
-    }
-}
-
-fn check_output(output: &str) -> Result<PathBuf> {
-    let output = output.trim();
-    if output.starts_with("oci://") {
-        return Err(Error::invalid(format!(
-            "--output {output}: OCI output comes in a later issue; write to a directory and push it with your registry tooling"
-        )));
-    }
-    if output.is_empty() {
-        return Err(Error::invalid("--output must not be empty"));
-    }
-    Ok(PathBuf::from(output))
-}
-
-fn load_recipe(client: &Client, input: &str) -> Result<aicr::RecipeResult> {
-    let input = input.trim();
-    if input.starts_with("cm://") {
-        return Err(Error::invalid(format!(
-            "--recipe {input}: reading recipes from ConfigMaps comes with the snapshot issue; save the recipe to a file and pass its path"
-        )));
-    }
-    if input.starts_with("http://") || input.starts_with("https://") {
-        return client.fetch_recipe(input);
-    }
-    client.load_recipe(input)
-}
-
-/// `key=value` flag forms of a config map.
-fn pairs<'a>(map: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<String> {
-    map.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
-}
-
-/// Sets a list flag from the config when the flag was not given.
-fn fill(flag: &mut Vec<String>, from_config: Vec<String>) {
-    if flag.is_empty() {
-        *flag = from_config;
     }
 }
 
 /// Runs `aicr bundle`.
-pub fn bundle(mut args: BundleArgs) -> Result<()> {
-    args.merge_config()?;
-    let options = args.options()?;
-    let output = check_output(args.output.as_deref().unwrap_or("./bundle"))?;
-    let recipe_input = args.recipe.clone().ok_or_else(|| {
-        Error::invalid("--recipe is required (or spec.bundle.input.recipe in --config)")
-    })?;
-    let client = args.client()?;
-    let recipe = load_recipe(&client, &recipe_input)?;
-    let tree = client.bundle(&recipe, &options)?;
-    client.write_bundle(&tree, &output, args.force)?;
-    eprintln!(
+pub fn bundle(args: BundleArgs) -> Result<()> {
+    let plan = args.command().plan()?;
+    let client = Client::open(&plan.catalog)?;
+    let recipe = client.read_recipe_blocking(&plan.recipe)?;
+    // Downloads are the one step that may reach the network.
+    let fetched = aicr::block_on(client.fetch_manifests(&recipe))?;
+    let tree = client.render_bundle(&recipe, &plan.options, &fetched)?;
+    client.write_bundle(&tree, &plan.output, plan.force)?;
+    crate::cli::note(&format!(
         "bundle written to {} ({} deployer, {} files)",
-        output.display(),
-        options.deployer.as_str(),
+        plan.output.display(),
+        plan.options.deployer.as_str(),
         tree.len()
-    );
+    ));
     Ok(())
 }
 
@@ -264,25 +132,13 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             )));
         }
     };
-    let report = Client::verify(&args.dir)?;
-    if json {
-        let value = serde_json::to_value(&report)
-            .map_err(|e| Error::internal(format!("rendering report: {e}")))?;
-        print!("{}", aicr::core::yaml::to_json(&value));
-    } else if report.is_valid() {
-        println!(
-            "bundle {} verified: {} files match checksums.txt",
-            report.dir, report.files_checked
-        );
+    let client = Client::embedded()?;
+    let report = client.verify(&args.dir)?;
+    let text = if json {
+        Format::Json.render(&report)
     } else {
-        for f in &report.findings {
-            let what = match f.problem {
-                aicr::bundle::verify::Problem::Mismatch => "checksum mismatch",
-                aicr::bundle::verify::Problem::Missing => "missing",
-                aicr::bundle::verify::Problem::Extra => "not listed in checksums.txt",
-            };
-            println!("{}: {what}", f.path);
-        }
-    }
+        report.render_text()
+    };
+    Output::Stdout.write(text.as_bytes())?;
     report.into_result().map(|_| ())
 }

@@ -1,13 +1,9 @@
 //! Commands, flags, outputs and exit statuses.
 
 use std::ffi::OsString;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use aicr::core::config::{AicrConfig, CriteriaConfig, RecipeConfig};
-use aicr::core::output::{Format, render, render_selected};
-use aicr::core::yaml::to_value;
-use aicr::{Client, Criteria, Error, Result};
+use aicr::{Client, CriteriaFlags, Error, Output, RecipeRequest, Result};
 use clap::{Args, Parser, Subcommand};
 
 /// `aicr --version` prints `aicr version <ver> (commit: <sha>, date: <date>)`.
@@ -56,18 +52,6 @@ pub(crate) struct CatalogArgs {
     pub(crate) catalog: Option<PathBuf>,
 }
 
-impl CatalogArgs {
-    /// Opens the catalog; `default_data` (from a config file) applies when
-    /// `--data` is absent.
-    pub(crate) fn client(&self, default_data: Option<PathBuf>) -> Result<Client> {
-        match (&self.catalog, self.data.clone().or(default_data)) {
-            (Some(dir), _) => Client::with_catalog_dir(dir),
-            (None, Some(dir)) => Client::with_data_dir(dir),
-            (None, None) => Client::embedded(),
-        }
-    }
-}
-
 /// Flags shared by commands that resolve a recipe.
 #[derive(Debug, Args)]
 struct CriteriaArgs {
@@ -95,12 +79,34 @@ struct CriteriaArgs {
     snapshot: Option<String>,
     #[command(flatten)]
     source: CatalogArgs,
-    /// AICRConfig file giving defaults for these flags; explicit flags win.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// AICRConfig file or http(s) URL giving defaults for these flags;
+    /// explicit flags win.
+    #[arg(long, value_name = "FILE|URL")]
+    config: Option<String>,
     /// Output format: yaml, json, table [default: yaml].
     #[arg(short = 't', long)]
     format: Option<String>,
+}
+
+impl CriteriaArgs {
+    fn request(self, output: Option<String>) -> RecipeRequest {
+        RecipeRequest {
+            criteria: CriteriaFlags {
+                service: self.service,
+                accelerator: self.accelerator,
+                os: self.os,
+                intent: self.intent,
+                platform: self.platform,
+                nodes: self.nodes,
+            },
+            config: self.config,
+            snapshot: self.snapshot,
+            format: self.format,
+            output,
+            catalog: self.source.catalog,
+            data: self.source.data,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -145,19 +151,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{e}");
+            note(&e.to_string());
             e.exit_status()
         }
     }
-}
-
-/// What a recipe-resolving command runs with, after flags and config merge.
-struct Resolved {
-    client: Client,
-    criteria: Criteria,
-    format: Format,
-    /// `spec.recipe.output.path` of the config, used when `-o` is absent.
-    config_output: Option<String>,
 }
 
 /// Maps a flag-parsing failure to the reference's statuses: a repeated
@@ -180,7 +177,7 @@ fn clap_error(e: &clap::Error) -> i32 {
                 .unwrap_or_default();
             let flag = flag.split_whitespace().next().unwrap_or_default();
             let err = Error::invalid(format!("flag {flag} can only be specified once"));
-            eprintln!("{err}");
+            note(&err.to_string());
             err.exit_status()
         }
         // The reference treats an unknown command word as a missing help topic.
@@ -189,7 +186,7 @@ fn clap_error(e: &clap::Error) -> i32 {
                 .get(ContextKind::InvalidSubcommand)
                 .map(|a| a.to_string())
                 .unwrap_or_default();
-            eprintln!("No help topic for '{word}'");
+            note(&format!("No help topic for '{word}'"));
             3
         }
         _ => {
@@ -199,134 +196,23 @@ fn clap_error(e: &clap::Error) -> i32 {
     }
 }
 
-impl CriteriaArgs {
-    /// Criteria from the config's defaults, then the explicit flags.
-    fn criteria(&self, config: Option<&RecipeConfig>) -> Result<Criteria> {
-        let defaults = config.and_then(|c| c.criteria.clone()).unwrap_or_default();
-        CriteriaConfig {
-            service: self.service.clone().or(defaults.service),
-            accelerator: self.accelerator.clone().or(defaults.accelerator),
-            intent: self.intent.clone().or(defaults.intent),
-            os: self.os.clone().or(defaults.os),
-            platform: self.platform.clone().or(defaults.platform),
-            // A flag of 0 or less means "not given", as in the reference.
-            nodes: self.nodes.map(|n| n.max(0)).or(defaults.nodes),
-        }
-        .criteria()
-    }
-
-    fn client(&self, config: Option<&RecipeConfig>) -> Result<Client> {
-        self.source
-            .client(config.and_then(|c| c.data.clone()).map(PathBuf::from))
-    }
-
-    /// Validates flags, merges the config, and opens the catalog.
-    fn prepare(&self) -> Result<Resolved> {
-        let config = self.config.as_deref().map(load_config).transpose()?;
-        let recipe_config = config.as_ref().and_then(|c| c.spec.recipe.as_ref());
-        let snapshot_in_config = recipe_config
-            .and_then(|r| r.input.as_ref())
-            .is_some_and(|i| !i.snapshot.is_empty());
-        if self.snapshot.is_some() || snapshot_in_config {
-            return Err(Error::invalid(
-                "snapshot input is not available yet: it comes with the snapshot command",
-            ));
-        }
-        let config_output = recipe_config.and_then(|r| r.output.as_ref());
-        let format = match (&self.format, config_output.filter(|o| !o.format.is_empty())) {
-            (Some(flag), _) => Format::parse(flag)?,
-            (None, Some(out)) => Format::parse(&out.format)?,
-            (None, None) => Format::Yaml,
-        };
-        let criteria = self.criteria(recipe_config)?;
-        if criteria.is_empty() {
-            return Err(Error::invalid(
-                "no criteria provided: specify at least one of --service, --accelerator, --intent, --os, --platform or --nodes",
-            ));
-        }
-        Ok(Resolved {
-            client: self.client(recipe_config)?,
-            criteria,
-            format,
-            config_output: config_output
-                .map(|o| o.path.clone())
-                .filter(|p| !p.is_empty()),
-        })
-    }
-}
-
-/// Reads an AICRConfig file. URLs and ConfigMaps are not accepted here.
-pub(crate) fn load_config(path: &Path) -> Result<AicrConfig> {
-    let text = path.to_string_lossy();
-    if text.starts_with("cm://") || text.starts_with("file://") {
-        return Err(Error::invalid(format!(
-            "--config {text}: only a local file path is accepted"
-        )));
-    }
-    if text.starts_with("http://") || text.starts_with("https://") {
-        return Err(Error::invalid(format!(
-            "--config {text}: configs from URLs are not supported yet; download the file and pass its path"
-        )));
-    }
-    let body = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::not_found(format!("config file {text} not found")),
-        _ => Error::invalid(format!("cannot read config file {text}: {e}")),
-    })?;
-    AicrConfig::parse(&body, &text, text.ends_with(".json"))
-}
-
 fn recipe(args: RecipeArgs) -> Result<()> {
-    let Resolved {
-        client,
-        criteria,
-        format,
-        config_output,
-    } = args.criteria.prepare()?;
-    let recipe = client.recipe(&criteria)?;
-    let text = render(&to_value(&recipe), format);
-    write_output(
-        args.output.as_deref().or(config_output.as_deref()),
-        text.as_bytes(),
-    )
+    let plan = args.criteria.request(args.output).plan()?;
+    let client = Client::open(&plan.catalog)?;
+    let recipe = client.recipe(&plan.criteria)?;
+    plan.output.write(plan.format.render(&recipe).as_bytes())
 }
 
 fn query(args: QueryArgs) -> Result<()> {
-    let Resolved {
-        client,
-        criteria,
-        format,
-        ..
-    } = args.criteria.prepare()?;
-    let selected = client.query(&criteria, &args.selector)?;
-    write_output(None, render_selected(&selected, format).as_bytes())
+    let plan = args.criteria.request(None).plan()?;
+    let client = Client::open(&plan.catalog)?;
+    let selected = client.query(&plan.criteria, &args.selector)?;
+    Output::Stdout.write(plan.format.render_selected(&selected).as_bytes())
 }
 
-/// Writes to stdout, or to a file through a temporary sibling renamed into
-/// place so a failure never leaves a half-written file.
-fn write_output(dest: Option<&str>, bytes: &[u8]) -> Result<()> {
-    match dest.map(str::trim) {
-        None | Some("" | "-") => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| Error::internal(format!("writing to stdout: {e}")))
-        }
-        Some(path) => write_atomically(Path::new(path), bytes),
-    }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |e: std::io::Error| Error::internal(format!("writing {}: {e}", path.display()));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("output path {} names no file", path.display())))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
+/// Writes a line to stderr. A closed or full stderr must not turn into a
+/// panic: the exit status still tells the caller what happened.
+pub(crate) fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

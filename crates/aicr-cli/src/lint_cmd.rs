@@ -1,7 +1,7 @@
 //! `aicr recipe lint`: checks a catalog the way `cargo xtask recipes-lint`
 //! does, for authors without a Rust toolchain.
 
-use aicr::{Error, Result};
+use aicr::{CatalogSource, Output, Result};
 use clap::{Args, Subcommand};
 
 use crate::cli::CatalogArgs;
@@ -24,19 +24,8 @@ pub struct LintArgs {
 /// problem makes the command fail with INVALID_REQUEST.
 pub fn run(sub: RecipeSub) -> Result<()> {
     let RecipeSub::Lint(args) = sub;
-    let report = aicr::lint_catalog(args.source.catalog.as_deref(), args.source.data.as_deref())?;
-    for problem in &report.problems {
-        println!("{problem}");
-    }
-    match report.problems.len() {
-        0 => {
-            println!(
-                "catalog OK: {} overlays, {} mixins, {} components",
-                report.overlays, report.mixins, report.components
-            );
-            Ok(())
-        }
-        1 => Err(Error::invalid("catalog has 1 problem")),
-        n => Err(Error::invalid(format!("catalog has {n} problems"))),
-    }
+    let source = CatalogSource::choose(args.source.catalog, args.source.data, None);
+    let report = source.lint()?;
+    Output::Stdout.write(report.to_string().as_bytes())?;
+    report.into_result()
 }

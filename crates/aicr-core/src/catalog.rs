@@ -1,9 +1,11 @@
-//! The parsed catalog: registry, overlays (with `base`), mixins. Parsed
-//! once, read-only afterwards; values files and the validator catalog are
-//! parsed on first use because most commands never need them.
+//! The parsed catalog: registry, overlays (with `base`), mixins and the
+//! external-manifest pins. Parsed once and immutable afterwards, so one
+//! catalog can serve any number of concurrent requests; values files and
+//! the validator catalog are parsed when asked for because most commands
+//! never need them. Downloaded manifests are not kept here: a caller
+//! fetches them ([`ExternalFile`]) and hands them in as [`FetchedFiles`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
 
 use indexmap::IndexMap;
 
@@ -13,6 +15,7 @@ use crate::model::{
     RegistryEntry, ValidatorCatalog, Values,
 };
 use crate::provider::{DataProvider, check_relative};
+use crate::recipe::RecipeResult;
 use crate::yaml;
 
 /// Name of the root overlay.
@@ -29,13 +32,41 @@ pub struct Catalog {
     pub overlay_origins: HashMap<String, String>,
     /// Mixins by name.
     pub mixins: IndexMap<String, RecipeMixin>,
-    values_cache: Mutex<HashMap<String, Arc<Values>>>,
-    /// External files fetched (and verified) this process, by path.
-    fetched: Mutex<HashMap<String, Arc<Vec<u8>>>>,
-    /// `external-manifests.yaml`, parsed on first use.
-    external: std::sync::OnceLock<Result<Vec<ExternalFile>>>,
-    /// Why fetching an external file failed, by path, for the message.
-    fetch_failures: Mutex<HashMap<String, String>>,
+    /// `external-manifests.yaml`: files pinned by URL and SHA-256.
+    external: Vec<ExternalFile>,
+}
+
+/// External manifests downloaded for one operation, each verified against
+/// its pinned digest when added. Owned by the caller, never by the
+/// catalog, so one request's downloads cannot leak into another's.
+#[derive(Debug, Clone, Default)]
+pub struct FetchedFiles {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl FetchedFiles {
+    /// Adds the downloaded bytes of `entry`; bytes without the pinned
+    /// digest are refused (UNAUTHORIZED).
+    pub fn add(&mut self, entry: &ExternalFile, bytes: Vec<u8>) -> Result<()> {
+        verify_external(entry, &bytes, &entry.url)?;
+        self.files.insert(entry.path.clone(), bytes);
+        Ok(())
+    }
+
+    /// The verified bytes of the file at catalog path `path`.
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// How many files are held.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file is held.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
 }
 
 impl std::fmt::Debug for Catalog {
@@ -126,16 +157,14 @@ impl Catalog {
         if !overlays.contains_key(BASE) {
             return Err(Error::invalid("catalog has no overlay named \"base\""));
         }
+        let external = parse_external_files(provider.as_ref())?;
         Ok(Catalog {
             provider,
             registry,
             overlays,
             overlay_origins,
             mixins,
-            values_cache: Mutex::new(HashMap::new()),
-            fetched: Mutex::new(HashMap::new()),
-            external: std::sync::OnceLock::new(),
-            fetch_failures: Mutex::new(HashMap::new()),
+            external,
         })
     }
 
@@ -146,119 +175,65 @@ impl Catalog {
 
     /// Reads a catalog file by relative path; missing is NOT_FOUND. A file
     /// listed in `external-manifests.yaml` must have the pinned SHA-256,
-    /// wherever it comes from (`--data` or a fetch).
-    pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+    /// wherever it comes from (`--data` or `fetched`).
+    pub fn read_file(&self, path: &str, fetched: &FetchedFiles) -> Result<Vec<u8>> {
         check_relative(path)?;
-        let external = self.external_file(path)?;
+        let external = self.external_file(path);
         if let Some(bytes) = self.provider.read(path)? {
-            if let Some(entry) = &external {
+            if let Some(entry) = external {
                 verify_external(entry, &bytes, &self.provider.origin(path))?;
             }
             return Ok(bytes.into_owned());
         }
-        if let Some(bytes) = self.fetched.lock().expect("fetched").get(path) {
-            return Ok(bytes.as_ref().clone());
+        if let Some(bytes) = fetched.get(path) {
+            return Ok(bytes.to_vec());
         }
         let Some(entry) = external else {
             return Err(Error::not_found(format!(
                 "file {path} not found in the catalog"
             )));
         };
-        let why = match self
-            .fetch_failures
-            .lock()
-            .expect("fetch failures")
-            .get(path)
-        {
-            Some(reason) => format!("fetching it failed ({reason})"),
-            None => "it was not fetched".to_string(),
-        };
         Err(Error::not_found(format!(
-            "{path} is not embedded in the catalog: it is downloaded from {} ({}, sha256 {}) and {why}. \
-             Without network, download that file and pass it with --data DIR as DIR/{path} \
-             (a --data directory also needs a registry.yaml: `apiVersion: aicr.nvidia.com/v1alpha1`, `kind: ComponentRegistry`, `components: []` will do)",
-            entry.url, entry.version, entry.sha256
+            "{path} is not embedded in the catalog: it is downloaded from {} ({}, sha256 {}) and was not fetched. {}",
+            entry.url,
+            entry.version,
+            entry.sha256,
+            offline_hint(path)
         )))
     }
 
-    /// The external-manifests entries of the catalog, parsed once: every
-    /// manifest read consults them.
-    pub fn external_files(&self) -> Result<&[ExternalFile]> {
-        match self.external.get_or_init(|| self.parse_external_files()) {
-            Ok(files) => Ok(files),
-            Err(e) => Err(e.clone()),
-        }
+    /// The external-manifests entries of the catalog.
+    pub fn external_files(&self) -> &[ExternalFile] {
+        &self.external
     }
 
-    fn parse_external_files(&self) -> Result<Vec<ExternalFile>> {
-        let Some(bytes) = self.provider.read(EXTERNAL)? else {
-            return Ok(Vec::new());
+    fn external_file(&self, path: &str) -> Option<&ExternalFile> {
+        self.external.iter().find(|f| f.path == path)
+    }
+
+    /// External files that `recipe` names and that the catalog's provider
+    /// does not hold: what a caller with network has to fetch.
+    pub fn external_files_to_fetch(&self, recipe: &RecipeResult) -> Result<Vec<&ExternalFile>> {
+        let named = |path: &str| {
+            recipe.component_refs.iter().any(|c| {
+                c.manifest_files
+                    .iter()
+                    .chain(&c.pre_manifest_files)
+                    .any(|m| m == path)
+            })
         };
-        let origin = self.provider.origin(EXTERNAL);
-        let doc: ExternalManifests = parse_doc(self.provider.as_ref(), EXTERNAL, &bytes, &origin)?;
-        check_header(
-            &bytes,
-            &origin,
-            &doc.kind,
-            "ExternalManifests",
-            &doc.api_version,
-            API_VERSION,
-        )?;
-        Ok(doc.files)
-    }
-
-    fn external_file(&self, path: &str) -> Result<Option<ExternalFile>> {
-        Ok(self
-            .external_files()?
-            .iter()
-            .find(|f| f.path == path)
-            .cloned())
-    }
-
-    /// External files that recipes may name and that neither the provider
-    /// nor an earlier fetch has: what a caller with network should fetch.
-    pub fn missing_external_files(&self) -> Result<Vec<ExternalFile>> {
-        let fetched = self.fetched.lock().expect("fetched");
         let mut missing = Vec::new();
-        for entry in self.external_files()? {
-            if !fetched.contains_key(&entry.path) && self.provider.read(&entry.path)?.is_none() {
-                missing.push(entry.clone());
+        for entry in &self.external {
+            if named(&entry.path) && self.provider.read(&entry.path)?.is_none() {
+                missing.push(entry);
             }
         }
         Ok(missing)
     }
 
-    /// Records the outcome of fetching an external file: verified bytes are
-    /// served by [`Catalog::read_file`] from then on; a failure is kept for
-    /// its error message.
-    pub fn add_fetched(
-        &self,
-        entry: &ExternalFile,
-        outcome: std::result::Result<Vec<u8>, String>,
-    ) -> Result<()> {
-        match outcome {
-            Ok(bytes) => {
-                verify_external(entry, &bytes, &entry.url)?;
-                self.fetched
-                    .lock()
-                    .expect("fetched")
-                    .insert(entry.path.clone(), Arc::new(bytes));
-            }
-            Err(reason) => {
-                self.fetch_failures
-                    .lock()
-                    .expect("fetch failures")
-                    .insert(entry.path.clone(), reason);
-            }
-        }
-        Ok(())
-    }
-
-    /// A values file, parsed once and shared.
-    pub fn values_file(&self, path: &str) -> Result<Arc<Values>> {
-        if let Some(hit) = self.values_cache.lock().expect("values cache").get(path) {
-            return Ok(hit.clone());
-        }
+    /// A values file, parsed on every call: the catalog keeps no caches, and
+    /// an embedded file parses from its JSON digest in microseconds.
+    pub fn values_file(&self, path: &str) -> Result<Values> {
         check_relative(path)?;
         let bytes = self.provider.read(path)?.ok_or_else(|| {
             Error::not_found(format!("values file {path} not found in the catalog"))
@@ -278,11 +253,6 @@ impl Catalog {
                 )));
             }
         };
-        let values = Arc::new(values);
-        self.values_cache
-            .lock()
-            .expect("values cache")
-            .insert(path.to_string(), values.clone());
         Ok(values)
     }
 
@@ -328,6 +298,32 @@ fn verify_external(entry: &ExternalFile, bytes: &[u8], origin: &str) -> Result<(
             entry.sha256, entry.path
         ),
     ))
+}
+
+/// What to do without network, for a manifest that must be downloaded.
+pub fn offline_hint(path: &str) -> String {
+    format!(
+        "Without network, download that file and pass it with --data DIR as DIR/{path} \
+         (a --data directory also needs a registry.yaml: `apiVersion: aicr.nvidia.com/v1alpha1`, \
+         `kind: ComponentRegistry`, `components: []` will do)"
+    )
+}
+
+fn parse_external_files(provider: &dyn DataProvider) -> Result<Vec<ExternalFile>> {
+    let Some(bytes) = provider.read(EXTERNAL)? else {
+        return Ok(Vec::new());
+    };
+    let origin = provider.origin(EXTERNAL);
+    let doc: ExternalManifests = parse_doc(provider, EXTERNAL, &bytes, &origin)?;
+    check_header(
+        &bytes,
+        &origin,
+        &doc.kind,
+        "ExternalManifests",
+        &doc.api_version,
+        API_VERSION,
+    )?;
+    Ok(doc.files)
 }
 
 const EXTERNAL: &str = "external-manifests.yaml";

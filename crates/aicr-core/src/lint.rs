@@ -81,6 +81,35 @@ impl LintReport {
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// `Ok` for a clean catalog, else INVALID_REQUEST counting the problems.
+    pub fn into_result(self) -> crate::error::Result<()> {
+        match self.problems.len() {
+            0 => Ok(()),
+            1 => Err(crate::error::Error::invalid("catalog has 1 problem")),
+            n => Err(crate::error::Error::invalid(format!(
+                "catalog has {n} problems"
+            ))),
+        }
+    }
+}
+
+/// The report as `recipe lint` prints it: one problem a line, or a summary
+/// line for a clean catalog.
+impl fmt::Display for LintReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for problem in &self.problems {
+            writeln!(f, "{problem}")?;
+        }
+        if self.is_ok() {
+            writeln!(
+                f,
+                "catalog OK: {} overlays, {} mixins, {} components",
+                self.overlays, self.mixins, self.components
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Lints the catalog `provider` serves (all layers of a layered provider).

@@ -32,6 +32,18 @@ impl Format {
     }
 }
 
+impl Format {
+    /// Renders a whole document (a recipe, a snapshot, a report).
+    pub fn render<T: serde::Serialize>(self, doc: &T) -> String {
+        render(&crate::yaml::to_value(doc), self)
+    }
+
+    /// Renders a value selected from a document (see [`render_selected`]).
+    pub fn render_selected(self, value: &Value) -> String {
+        render_selected(value, self)
+    }
+}
+
 /// Renders a whole document.
 pub fn render(value: &Value, format: Format) -> String {
     match format {

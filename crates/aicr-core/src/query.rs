@@ -19,7 +19,7 @@ pub fn component_values(catalog: &Catalog, c: &ResolvedComponent) -> Result<Valu
         if let Some(base) = base_values_path(&c.values_file)
             && catalog.provider().read(&base)?.is_some()
         {
-            values = (*catalog.values_file(&base)?).clone();
+            values = catalog.values_file(&base)?;
         }
         let file = catalog.values_file(&c.values_file)?;
         deep_merge(&mut values, &file);

@@ -4,9 +4,9 @@
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
-use aicr::core::criteria::{Accelerator, Intent, Os, Platform, Service};
-use aicr::core::{Catalog, DirProvider, EmbeddedProvider, resolve};
 use aicr::{Client, Criteria};
+use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
+use aicr_core::{Catalog, DirProvider, EmbeddedProvider, resolve};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn query() -> Criteria {

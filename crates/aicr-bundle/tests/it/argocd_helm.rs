@@ -11,7 +11,13 @@ fn dynamo_recipe_with_pre_manifests_bundles_for_argocd_helm() {
     let Some((catalog, recipe)) = case("eks-gb200-ubuntu-inference-dynamo-helm") else {
         return;
     };
-    let tree = aicr_bundle::bundle(&catalog, &recipe, &options(Deployer::ArgocdHelm)).unwrap();
+    let tree = aicr_bundle::bundle(
+        &catalog,
+        &recipe,
+        &options(Deployer::ArgocdHelm),
+        &Default::default(),
+    )
+    .unwrap();
 
     // The pre folder is a local chart with its rendered ConfigMap.
     assert!(tree.get("014-gpu-operator-pre/Chart.yaml").is_some());
@@ -71,7 +77,7 @@ fn dynamic_values_move_to_the_chart_values() {
     let mut opts = options(Deployer::ArgocdHelm);
     opts.dynamic
         .push(aicr_bundle::DynamicPath::parse("gpuoperator:driver.version").unwrap());
-    let tree = aicr_bundle::bundle(&catalog, &recipe, &opts).unwrap();
+    let tree = aicr_bundle::bundle(&catalog, &recipe, &opts, &Default::default()).unwrap();
     let values = text(&tree, "values.yaml");
     assert!(
         values.contains("gpuoperator:\n    driver:\n        version:"),
@@ -87,7 +93,7 @@ fn dynamic_values_move_to_the_chart_values() {
     // Plain argocd cannot express them.
     let mut opts = opts.clone();
     opts.deployer = Deployer::Argocd;
-    let err = aicr_bundle::bundle(&catalog, &recipe, &opts).unwrap_err();
+    let err = aicr_bundle::bundle(&catalog, &recipe, &opts, &Default::default()).unwrap_err();
     assert_eq!(err.code(), aicr_core::Code::InvalidRequest);
     assert!(
         err.to_string().contains("DynamicValues is not supported"),

@@ -15,8 +15,10 @@ fn two_runs_give_byte_identical_trees_for_every_deployer() {
         Deployer::Argocd,
         Deployer::ArgocdHelm,
     ] {
-        let a = aicr_bundle::bundle(&catalog, &recipe, &options(deployer)).unwrap();
-        let b = aicr_bundle::bundle(&catalog, &recipe, &options(deployer)).unwrap();
+        let a = aicr_bundle::bundle(&catalog, &recipe, &options(deployer), &Default::default())
+            .unwrap();
+        let b = aicr_bundle::bundle(&catalog, &recipe, &options(deployer), &Default::default())
+            .unwrap();
         assert_eq!(a, b, "{deployer:?}");
 
         let (x, y) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -49,8 +49,13 @@ fn has_objects(text: &str) -> bool {
 /// Checks one local-format case; returns how many templates were compared.
 fn check_case(case: &Path, catalog: &aicr_core::Catalog) -> usize {
     let name = case.file_name().unwrap().to_string_lossy().to_string();
-    let prepared = prepare(catalog, &corpus::recipe(case), &corpus::options(case))
-        .unwrap_or_else(|e| panic!("{name}: prepare: {e}"));
+    let prepared = prepare(
+        catalog,
+        &corpus::recipe(case),
+        &corpus::options(case),
+        &Default::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: prepare: {e}"));
     let mut compared = 0;
     for c in &prepared.components {
         let data = aicr_bundle::localformat::template_data(c);

@@ -347,7 +347,7 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
         &catalog,
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("OCI output comes in a later issue"), "{err}");
+    assert!(err.contains("OCI output is not supported yet"), "{err}");
 
     // Missing recipe file: NOT_FOUND with the absolute path.
     let (code, _, err) = run([

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use aicr::Client;
-use aicr::core::output::{Format, render};
-use aicr::core::yaml::to_value;
+use aicr_core::output::{Format, render};
+use aicr_core::yaml::to_value;
 use serde_json::Value;
 
 use crate::support::{conformance_dir, parse_yaml, queries, strip_recipe};
@@ -14,7 +14,7 @@ use crate::support::{conformance_dir, parse_yaml, queries, strip_recipe};
 #[test]
 fn every_reference_query_resolves_to_the_reference_recipe() {
     let Some(dir) = conformance_dir() else { return };
-    let client = Client::with_catalog_dir(dir.join("upstream-catalog")).unwrap();
+    let client = Client::open(&aicr::CatalogSource::Dir(dir.join("upstream-catalog"))).unwrap();
     let mut expected_cache: HashMap<String, Value> = HashMap::new();
     let all = queries(&dir);
     let mut failures = Vec::new();

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use aicr::Client;
-use aicr::core::output::{Format, render};
-use aicr::core::yaml::to_value;
+use aicr_core::output::{Format, render};
+use aicr_core::yaml::to_value;
 use serde_json::Value;
 
 use crate::support::{Query, conformance_dir, parse_yaml, queries};
@@ -81,7 +81,7 @@ fn check(client: &Client, label: &str) {
 fn reference_catalog_hydrates_to_the_reference_values() {
     let Some(dir) = conformance_dir() else { return };
     check(
-        &Client::with_catalog_dir(dir.join("upstream-catalog")).unwrap(),
+        &Client::open(&aicr::CatalogSource::Dir(dir.join("upstream-catalog"))).unwrap(),
         "upstream catalog",
     );
 }

@@ -2,6 +2,7 @@
 
 mod boundaries;
 mod conformance;
+mod facade;
 mod hydrated;
 mod snapshots;
 mod support;

@@ -3,9 +3,9 @@
 
 use aicr::Client;
 use aicr::Criteria;
-use aicr::core::criteria::{Accelerator, Intent, Os, Platform, Service};
-use aicr::core::output::{Format, render};
-use aicr::core::yaml::to_value;
+use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
+use aicr_core::output::{Format, render};
+use aicr_core::yaml::to_value;
 
 fn rendered(criteria: Criteria, format: Format) -> String {
     let recipe = Client::embedded().unwrap().recipe(&criteria).unwrap();

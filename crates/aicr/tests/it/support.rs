@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use aicr::Criteria;
-use aicr::core::criteria::{Accelerator, Intent, Os, Platform, Service};
+use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
 use serde_json::Value;
 
 /// `../shared/conformance`, or `None` (with a printed reason) when absent.

@@ -1,0 +1,177 @@
+//! [`Client`]: every AICR operation as a method over one immutable catalog.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use aicr_bundle::{BundleOptions, FileTree, VerifyReport};
+use aicr_core::catalog::{FetchedFiles, offline_hint};
+use aicr_core::{
+    Catalog, Code, Criteria, DirProvider, EmbeddedProvider, Error, LayeredProvider, RecipeResult,
+    Result,
+};
+use serde_json::Value;
+
+use crate::io::{Input, MAX_DOCUMENT_BYTES};
+use crate::request::CatalogSource;
+
+/// Largest external manifest we download.
+const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The AICR API. Cheap to clone; the catalog is shared read-only, so one
+/// client serves concurrent calls, and no call sees another's downloads
+/// or failures.
+#[derive(Debug, Clone)]
+pub struct Client {
+    catalog: Arc<Catalog>,
+}
+
+impl Client {
+    /// A client over `source`. The embedded catalog is parsed once per
+    /// process and shared by every client.
+    pub fn open(source: &CatalogSource) -> Result<Self> {
+        let catalog = match source {
+            CatalogSource::Embedded => return Client::embedded(),
+            CatalogSource::Dir(dir) => {
+                let provider = DirProvider::open(dir)?;
+                Catalog::load(Box::new(provider))
+                    .map_err(|e| e.context(format!("loading catalog {}", dir.display())))?
+            }
+            CatalogSource::Layered(dir) => {
+                let provider = LayeredProvider::new(dir, Box::new(EmbeddedProvider))?;
+                Catalog::load(Box::new(provider))
+                    .map_err(|e| e.context(format!("loading data directory {}", dir.display())))?
+            }
+        };
+        Ok(Client {
+            catalog: Arc::new(catalog),
+        })
+    }
+
+    /// A client over the catalog compiled into the binary.
+    pub fn embedded() -> Result<Self> {
+        static EMBEDDED: OnceLock<std::result::Result<Arc<Catalog>, Error>> = OnceLock::new();
+        let catalog = EMBEDDED
+            .get_or_init(|| Catalog::load(Box::new(EmbeddedProvider)).map(Arc::new))
+            .clone()?;
+        Ok(Client { catalog })
+    }
+
+    /// The loaded catalog, read-only.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Resolves the recipe for `criteria`.
+    pub fn recipe(&self, criteria: &Criteria) -> Result<RecipeResult> {
+        aicr_core::resolve(&self.catalog, criteria, crate::VERSION)
+    }
+
+    /// The hydrated recipe for `criteria`, narrowed by a dot-path
+    /// `selector` (`.` for all).
+    pub fn query(&self, criteria: &Criteria, selector: &str) -> Result<Value> {
+        let recipe = self.recipe(criteria)?;
+        let doc = aicr_core::query::hydrate(&self.catalog, &recipe)?;
+        aicr_core::query::select(&doc, selector).cloned()
+    }
+
+    /// Reads a recipe for bundling from `input` (see
+    /// [`Client::parse_recipe`]).
+    pub async fn read_recipe(&self, input: &Input) -> Result<RecipeResult> {
+        let bytes = input.read(MAX_DOCUMENT_BYTES).await;
+        self.recipe_from(input, bytes)
+    }
+
+    /// [`Client::read_recipe`] for synchronous callers; a runtime is
+    /// started only for a remote source.
+    pub fn read_recipe_blocking(&self, input: &Input) -> Result<RecipeResult> {
+        let bytes = input.read_blocking(MAX_DOCUMENT_BYTES);
+        self.recipe_from(input, bytes)
+    }
+
+    fn recipe_from(&self, input: &Input, bytes: Result<Vec<u8>>) -> Result<RecipeResult> {
+        let shown = match input {
+            Input::File(path) => std::path::absolute(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+            _ => input.describe(),
+        };
+        let bytes = bytes.map_err(|e| match e.code() {
+            // The reference's wording for a missing local recipe.
+            Code::NotFound => Error::not_found(format!("recipe file not found: {shown}")),
+            _ => e.context(format!("reading recipe {shown}")),
+        })?;
+        self.parse_recipe(&bytes, &shown)
+    }
+
+    /// Parses recipe text: a `RecipeResult` (or a document without
+    /// `kind`), or a `RecipeMetadata` with `spec.criteria`, which is
+    /// resolved against this client's catalog. `origin` names it in errors.
+    pub fn parse_recipe(&self, bytes: &[u8], origin: &str) -> Result<RecipeResult> {
+        let doc: Value = aicr_core::yaml::parse(bytes, origin)?;
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "" | "RecipeResult" => aicr_core::yaml::parse(bytes, origin),
+            "RecipeMetadata" => {
+                let criteria = doc.pointer("/spec/criteria").cloned().ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{origin}: a RecipeMetadata recipe needs spec.criteria to be resolved"
+                    ))
+                })?;
+                let criteria: Criteria = serde_json::from_value(criteria).map_err(|e| {
+                    Error::invalid(format!("{origin}: spec.criteria is not valid")).with_source(e)
+                })?;
+                self.recipe(&criteria)
+            }
+            other => Err(Error::invalid(format!(
+                "recipe file has kind {:?}, but \"RecipeResult\" is required",
+                aicr_core::error::escape(other)
+            ))),
+        }
+    }
+
+    /// Downloads the third-party manifests `recipe` names that the catalog
+    /// pins by URL and digest (`external-manifests.yaml`) but does not
+    /// hold, each checked against its digest. Returns at once, with
+    /// nothing, when there is nothing to fetch.
+    pub async fn fetch_manifests(&self, recipe: &RecipeResult) -> Result<FetchedFiles> {
+        let mut fetched = FetchedFiles::default();
+        for entry in self.catalog.external_files_to_fetch(recipe)? {
+            let bytes = crate::http::get(&entry.url, MAX_MANIFEST_BYTES)
+                .await
+                .map_err(|e| {
+                    e.context(format!(
+                        "{} is not embedded in the catalog and downloading it ({}, sha256 {}) failed. {}",
+                        entry.path,
+                        entry.version,
+                        entry.sha256,
+                        offline_hint(&entry.path)
+                    ))
+                })?;
+            fetched.add(entry, bytes)?;
+        }
+        Ok(fetched)
+    }
+
+    /// Renders the bundle of `recipe`: a pure function of the catalog, the
+    /// recipe, the options and the manifests already fetched.
+    pub fn render_bundle(
+        &self,
+        recipe: &RecipeResult,
+        options: &BundleOptions,
+        fetched: &FetchedFiles,
+    ) -> Result<FileTree> {
+        aicr_bundle::bundle(&self.catalog, recipe, options, fetched)
+    }
+
+    /// Writes a bundle to `dir` atomically (see [`aicr_bundle::write_tree`]).
+    pub fn write_bundle(&self, tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
+        aicr_bundle::write_tree(tree, dir, force)
+    }
+
+    /// Re-checks the bundle in `dir` against its `checksums.txt`; a bundle
+    /// with findings is an UNAUTHORIZED error carrying them.
+    pub fn verify(&self, dir: &Path) -> Result<VerifyReport> {
+        aicr_bundle::verify_dir(dir)
+    }
+}

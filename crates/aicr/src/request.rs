@@ -1,0 +1,461 @@
+//! Request types every frontend fills in (the CLI from flags, the server
+//! from query parameters and bodies, the MCP server from tool arguments),
+//! and the rules that turn them into what the [`crate::Client`] runs:
+//! config-file defaults under explicit values, "0 or less nodes means not
+//! given", the "no criteria" check, the output format and destination.
+
+use std::path::PathBuf;
+
+use aicr_core::config::{AicrConfig, BundleConfig, CriteriaConfig, RecipeConfig};
+use aicr_core::output::Format;
+use aicr_core::{Criteria, Error, Result};
+
+use crate::io::{Input, MAX_DOCUMENT_BYTES, Output};
+
+/// Where the catalog comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CatalogSource {
+    /// The catalog compiled into the binary.
+    #[default]
+    Embedded,
+    /// A directory used as the whole catalog (`--catalog`).
+    Dir(PathBuf),
+    /// A directory layered over the embedded catalog (`--data`).
+    Layered(PathBuf),
+}
+
+impl CatalogSource {
+    /// The source named by `--catalog`, else `--data`, else a config
+    /// file's `spec.recipe.data`, else the embedded catalog.
+    pub fn choose(
+        catalog: Option<PathBuf>,
+        data: Option<PathBuf>,
+        config_data: Option<PathBuf>,
+    ) -> Self {
+        match (catalog, data.or(config_data)) {
+            (Some(dir), _) => CatalogSource::Dir(dir),
+            (None, Some(dir)) => CatalogSource::Layered(dir),
+            (None, None) => CatalogSource::Embedded,
+        }
+    }
+
+    /// Lints this catalog without loading it, so every problem is
+    /// reported rather than the first load error.
+    pub fn lint(&self) -> Result<aicr_core::lint::LintReport> {
+        use aicr_core::{DirProvider, EmbeddedProvider, LayeredProvider};
+        Ok(match self {
+            CatalogSource::Dir(dir) => aicr_core::lint::lint(&DirProvider::open(dir)?),
+            CatalogSource::Layered(dir) => {
+                aicr_core::lint::lint(&LayeredProvider::new(dir, Box::new(EmbeddedProvider))?)
+            }
+            CatalogSource::Embedded => aicr_core::lint::lint(&EmbeddedProvider),
+        })
+    }
+}
+
+/// Reads and checks an `AICRConfig` from a file, `-` or an HTTP(S) URL.
+/// ConfigMaps are refused, as in the reference.
+pub fn load_config(source: &str) -> Result<AicrConfig> {
+    let input = Input::parse(source)?;
+    if matches!(input, Input::ConfigMap { .. } | Input::Oci(_)) {
+        return Err(Error::invalid(format!(
+            "--config {}: only a local file path or an http(s) URL is accepted",
+            input.describe()
+        )));
+    }
+    let bytes = input
+        .read_blocking(MAX_DOCUMENT_BYTES)
+        .map_err(|e| e.context(format!("reading config {}", input.describe())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(format!("config {} is not UTF-8 text", input.describe())))?;
+    AicrConfig::parse(&text, &input.describe(), input.is_json())
+}
+
+/// Criteria as given by a caller, each dimension as written (parsed by
+/// [`RecipeRequest::plan`]); `None` means "not given".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CriteriaFlags {
+    /// Kubernetes service.
+    pub service: Option<String>,
+    /// GPU.
+    pub accelerator: Option<String>,
+    /// Worker OS.
+    pub os: Option<String>,
+    /// Workload intent.
+    pub intent: Option<String>,
+    /// Platform.
+    pub platform: Option<String>,
+    /// GPU node count; 0 or less means not given, as in the reference.
+    pub nodes: Option<i64>,
+}
+
+impl CriteriaFlags {
+    /// These values over the config's defaults, parsed.
+    fn over(&self, defaults: Option<&CriteriaConfig>) -> Result<Criteria> {
+        let d = defaults.cloned().unwrap_or_default();
+        CriteriaConfig {
+            service: self.service.clone().or(d.service),
+            accelerator: self.accelerator.clone().or(d.accelerator),
+            intent: self.intent.clone().or(d.intent),
+            os: self.os.clone().or(d.os),
+            platform: self.platform.clone().or(d.platform),
+            nodes: self.nodes.map(|n| n.max(0)).or(d.nodes),
+        }
+        .criteria()
+    }
+}
+
+/// `aicr recipe` and `aicr query` as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct RecipeRequest {
+    /// Explicit criteria.
+    pub criteria: CriteriaFlags,
+    /// An `AICRConfig` source whose `spec.recipe` gives defaults.
+    pub config: Option<String>,
+    /// A snapshot source to derive criteria from.
+    pub snapshot: Option<String>,
+    /// Output format (`yaml`, `json`, `table`).
+    pub format: Option<String>,
+    /// Output destination.
+    pub output: Option<String>,
+    /// `--catalog`.
+    pub catalog: Option<PathBuf>,
+    /// `--data`.
+    pub data: Option<PathBuf>,
+}
+
+/// A [`RecipeRequest`] with every rule applied: what to resolve, against
+/// which catalog, and how and where to write it.
+#[derive(Debug, Clone)]
+pub struct RecipePlan {
+    /// The catalog to open.
+    pub catalog: CatalogSource,
+    /// The criteria to resolve.
+    pub criteria: Criteria,
+    /// The output format.
+    pub format: Format,
+    /// The output destination.
+    pub output: Output,
+}
+
+impl RecipeRequest {
+    /// Reads the config (if any) and applies the precedence rules: an
+    /// explicit value, then the config's, then the default.
+    pub fn plan(&self) -> Result<RecipePlan> {
+        let config = self.config.as_deref().map(load_config).transpose()?;
+        let recipe_config: Option<&RecipeConfig> =
+            config.as_ref().and_then(|c| c.spec.recipe.as_ref());
+        let snapshot_in_config = recipe_config
+            .and_then(|r| r.input.as_ref())
+            .is_some_and(|i| !i.snapshot.is_empty());
+        if self.snapshot.is_some() || snapshot_in_config {
+            return Err(Error::invalid(
+                "snapshot input is not available yet: it comes with the snapshot command",
+            ));
+        }
+        let config_output = recipe_config.and_then(|r| r.output.as_ref());
+        let format = match (&self.format, config_output.filter(|o| !o.format.is_empty())) {
+            (Some(flag), _) => Format::parse(flag)?,
+            (None, Some(out)) => Format::parse(&out.format)?,
+            (None, None) => Format::Yaml,
+        };
+        let criteria = self
+            .criteria
+            .over(recipe_config.and_then(|r| r.criteria.as_ref()))?;
+        if criteria.is_empty() {
+            return Err(Error::invalid(
+                "no criteria provided: specify at least one of --service, --accelerator, --intent, --os, --platform or --nodes",
+            ));
+        }
+        let output = match (&self.output, config_output.filter(|o| !o.path.is_empty())) {
+            (Some(flag), _) => Output::parse(flag)?,
+            (None, Some(out)) => Output::parse(&out.path)?,
+            (None, None) => Output::Stdout,
+        };
+        Ok(RecipePlan {
+            catalog: CatalogSource::choose(
+                self.catalog.clone(),
+                self.data.clone(),
+                recipe_config
+                    .and_then(|r| r.data.clone())
+                    .map(PathBuf::from),
+            ),
+            criteria,
+            format,
+            output,
+        })
+    }
+}
+
+/// How to render a bundle, in the flag grammars of `aicr bundle` (and the
+/// query parameters of `POST /v1/bundle`); parsed by
+/// [`BundleRequest::options`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BundleRequest {
+    /// helm (default), helmfile, argocd, argocd-helm or flux.
+    pub deployer: Option<String>,
+    /// GitOps repository URL (argocd, argocd-helm, flux).
+    pub repo: Option<String>,
+    /// `component:dotted.path=value` overrides; `component:enabled=false`
+    /// drops a component.
+    pub set: Vec<String>,
+    /// `component:dotted.path` values supplied at install time.
+    pub dynamic: Vec<String>,
+    /// `key=value` node selector for system components.
+    pub system_node_selector: Vec<String>,
+    /// `key[=value]:Effect` tolerations for system components.
+    pub system_node_toleration: Vec<String>,
+    /// `key=value` node selector for GPU nodes.
+    pub accelerated_node_selector: Vec<String>,
+    /// `key[=value]:Effect` tolerations for GPU nodes.
+    pub accelerated_node_toleration: Vec<String>,
+    /// `key[=value]:Effect` taint that gates workloads on tuned nodes.
+    pub workload_gate: Option<String>,
+    /// `key=value` selector of the workloads to protect.
+    pub workload_selector: Vec<String>,
+    /// Expected number of GPU nodes (at least 0).
+    pub nodes: Option<i64>,
+    /// Storage class for components with persistent volumes.
+    pub storage_class: Option<String>,
+}
+
+impl BundleRequest {
+    /// Fills what was not given from a config's `spec.bundle`. A list
+    /// given explicitly replaces the config's list; it does not append.
+    pub fn fill_from(&mut self, config: &BundleConfig) {
+        let text = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
+        let fill = |list: &mut Vec<String>, from: Vec<String>| {
+            if list.is_empty() {
+                *list = from;
+            }
+        };
+        let pairs = |map: &indexmap::IndexMap<String, String>| -> Vec<String> {
+            map.iter().map(|(k, v)| format!("{k}={v}")).collect()
+        };
+        if let Some(d) = &config.deployment {
+            self.deployer = self.deployer.take().or_else(|| text(&d.deployer));
+            self.repo = self.repo.take().or_else(|| text(&d.repo));
+            fill(&mut self.set, d.set.clone());
+            fill(&mut self.dynamic, d.dynamic.clone());
+        }
+        if let Some(s) = &config.scheduling {
+            fill(
+                &mut self.system_node_selector,
+                pairs(&s.system_node_selector),
+            );
+            fill(
+                &mut self.accelerated_node_selector,
+                pairs(&s.accelerated_node_selector),
+            );
+            fill(&mut self.workload_selector, pairs(&s.workload_selector));
+            fill(
+                &mut self.system_node_toleration,
+                s.system_node_tolerations.clone(),
+            );
+            fill(
+                &mut self.accelerated_node_toleration,
+                s.accelerated_node_tolerations.clone(),
+            );
+            self.workload_gate = self.workload_gate.take().or_else(|| text(&s.workload_gate));
+            self.storage_class = self.storage_class.take().or_else(|| text(&s.storage_class));
+            self.nodes = self.nodes.or(s.nodes);
+        }
+    }
+
+    /// Parses every grammar into [`aicr_bundle::BundleOptions`]; nothing is
+    /// read or written before all of them are valid.
+    pub fn options(&self) -> Result<aicr_bundle::BundleOptions> {
+        use aicr_bundle::options::parse_selector;
+        use aicr_bundle::{BundleOptions, Deployer, DynamicPath, Toleration};
+        let nodes = match self.nodes {
+            Some(n) if n < 0 => {
+                return Err(Error::invalid("nodes must be a non-negative integer"));
+            }
+            Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
+            None => 0,
+        };
+        let mut o = BundleOptions {
+            deployer: Deployer::parse(self.deployer.as_deref().unwrap_or("helm"))?,
+            repo: self.repo.clone().filter(|r| !r.trim().is_empty()),
+            tool_version: crate::VERSION.to_string(),
+            nodes,
+            ..BundleOptions::default()
+        };
+        for s in &self.set {
+            o.sets.push(aicr_core::values::SetOverride::parse(s)?);
+        }
+        for d in &self.dynamic {
+            o.dynamic.push(DynamicPath::parse(d)?);
+        }
+        for s in &self.system_node_selector {
+            parse_selector(s, &mut o.system_node_selector)?;
+        }
+        for s in &self.accelerated_node_selector {
+            parse_selector(s, &mut o.accelerated_node_selector)?;
+        }
+        for s in &self.workload_selector {
+            parse_selector(s, &mut o.workload_selector)?;
+        }
+        for t in &self.system_node_toleration {
+            o.system_node_tolerations.push(Toleration::parse(t)?);
+        }
+        for t in &self.accelerated_node_toleration {
+            o.accelerated_node_tolerations.push(Toleration::parse(t)?);
+        }
+        o.workload_gate = self
+            .workload_gate
+            .as_deref()
+            .map(Toleration::parse)
+            .transpose()?;
+        if let Some(class) = &self.storage_class {
+            if class.trim().is_empty() {
+                return Err(Error::invalid("--storage-class must not be blank"));
+            }
+            o.storage_class = Some(class.trim().to_string());
+        }
+        Ok(o)
+    }
+}
+
+/// `aicr bundle` as asked for: the rendering request plus where the
+/// recipe comes from and where the bundle goes.
+#[derive(Debug, Clone, Default)]
+pub struct BundleCommand {
+    /// How to render.
+    pub request: BundleRequest,
+    /// Recipe source (file, `-`, URL).
+    pub recipe: Option<String>,
+    /// Output directory (default `./bundle`).
+    pub output: Option<String>,
+    /// An `AICRConfig` source whose `spec.bundle` gives defaults.
+    pub config: Option<String>,
+    /// Replace an existing directory that is not a previous bundle.
+    pub force: bool,
+    /// `--catalog`.
+    pub catalog: Option<PathBuf>,
+    /// `--data`.
+    pub data: Option<PathBuf>,
+}
+
+/// A [`BundleCommand`] with every rule applied.
+#[derive(Debug, Clone)]
+pub struct BundlePlan {
+    /// The catalog to open.
+    pub catalog: CatalogSource,
+    /// Where the recipe comes from.
+    pub recipe: Input,
+    /// The bundle directory.
+    pub output: PathBuf,
+    /// Parsed rendering options.
+    pub options: aicr_bundle::BundleOptions,
+    /// Replace an existing directory that is not a previous bundle.
+    pub force: bool,
+}
+
+impl BundleCommand {
+    /// Reads the config (if any), fills what was not given from its
+    /// `spec.bundle`, and parses every flag before anything is read.
+    pub fn plan(&self) -> Result<BundlePlan> {
+        let mut request = self.request.clone();
+        let mut recipe = self.recipe.clone();
+        let mut output = self.output.clone();
+        if let Some(source) = &self.config {
+            let config = load_config(source)?;
+            if let Some(bundle) = &config.spec.bundle {
+                request.fill_from(bundle);
+                let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+                recipe = recipe.or_else(|| bundle.input.as_ref().and_then(|i| text(&i.recipe)));
+                output = output.or_else(|| bundle.output.as_ref().and_then(|o| text(&o.target)));
+            }
+        }
+        let options = request.options()?;
+        let output = match Output::parse(output.as_deref().unwrap_or("./bundle"))? {
+            Output::File(dir) => dir,
+            Output::Stdout => return Err(Error::invalid("--output must name a directory")),
+            Output::Oci(reference) => {
+                return Err(Error::invalid(format!(
+                    "--output {}: OCI output is not supported yet; write to a directory and push it with your registry tooling",
+                    aicr_core::error::escape(&reference)
+                )));
+            }
+            Output::ConfigMap { .. } => {
+                return Err(Error::invalid(
+                    "--output: a bundle is a directory, not a ConfigMap",
+                ));
+            }
+        };
+        let recipe = recipe.ok_or_else(|| {
+            Error::invalid("--recipe is required (or spec.bundle.input.recipe in --config)")
+        })?;
+        Ok(BundlePlan {
+            catalog: CatalogSource::choose(self.catalog.clone(), self.data.clone(), None),
+            recipe: Input::parse(&recipe)?,
+            output,
+            options,
+            force: self.force,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_criteria_win_and_nonpositive_nodes_mean_unset() {
+        let flags = CriteriaFlags {
+            service: Some("gke".into()),
+            nodes: Some(-3),
+            ..CriteriaFlags::default()
+        };
+        let defaults = CriteriaConfig {
+            service: Some("eks".into()),
+            accelerator: Some("h100".into()),
+            nodes: Some(4),
+            ..CriteriaConfig::default()
+        };
+        let c = flags.over(Some(&defaults)).unwrap();
+        assert_eq!(c.service.to_string(), "gke");
+        assert_eq!(c.accelerator.to_string(), "h100");
+        assert_eq!(c.nodes, 0, "a given flag of 0 or less replaces the config");
+    }
+
+    #[test]
+    fn a_request_without_criteria_is_refused() {
+        let err = RecipeRequest::default().plan().unwrap_err();
+        assert!(err.to_string().contains("no criteria provided"), "{err}");
+    }
+
+    #[test]
+    fn catalog_flag_beats_data_flag_beats_config_data() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(
+            CatalogSource::choose(p("c"), p("d"), p("e")),
+            CatalogSource::Dir("c".into())
+        );
+        assert_eq!(
+            CatalogSource::choose(None, None, p("e")),
+            CatalogSource::Layered("e".into())
+        );
+        assert_eq!(
+            CatalogSource::choose(None, None, None),
+            CatalogSource::Embedded
+        );
+    }
+
+    #[test]
+    fn bundle_requests_deserialise_from_query_style_keys() {
+        let req: BundleRequest = serde_json::from_value(serde_json::json!({
+            "deployer": "flux", "set": ["gpuoperator:driver.version=1"], "nodes": 2
+        }))
+        .unwrap();
+        assert_eq!(req.options().unwrap().nodes, 2);
+        let negative = BundleRequest {
+            nodes: Some(-1),
+            ..BundleRequest::default()
+        };
+        assert!(negative.options().is_err());
+        assert!(serde_json::from_value::<BundleRequest>(serde_json::json!({"bogus": 1})).is_err());
+    }
+}
