@@ -36,22 +36,36 @@ pub fn add_checksums(tree: &mut FileTree) {
     tree.insert(CHECKSUMS_FILE, text);
 }
 
-/// Parses checksum lines into (path, hex) pairs; malformed lines are
-/// returned as errors with their 1-based line number.
+/// Parses checksum lines into (path, hex) pairs; the first malformed line
+/// is returned as an error with its 1-based line number.
 pub fn parse(text: &str) -> Result<Vec<(String, String)>, usize> {
-    let mut out = Vec::new();
+    let (pairs, bad) = parse_all(text);
+    match bad.first() {
+        Some(line) => Err(*line),
+        None => Ok(pairs),
+    }
+}
+
+/// Parses every line: the (path, hex) pairs of the good ones and the
+/// 1-based numbers of the malformed ones.
+pub fn parse_all(text: &str) -> (Vec<(String, String)>, Vec<usize>) {
+    let (mut pairs, mut bad) = (Vec::new(), Vec::new());
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let (hex, path) = line.split_once("  ").ok_or(i + 1)?;
-        let hex_ok = hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit());
-        if !hex_ok || path.is_empty() {
-            return Err(i + 1);
+        match line.split_once("  ") {
+            Some((hex, path))
+                if hex.len() == 64
+                    && hex.chars().all(|c| c.is_ascii_hexdigit())
+                    && !path.is_empty() =>
+            {
+                pairs.push((path.to_string(), hex.to_ascii_lowercase()));
+            }
+            _ => bad.push(i + 1),
         }
-        out.push((path.to_string(), hex.to_ascii_lowercase()));
     }
-    Ok(out)
+    (pairs, bad)
 }
 
 #[cfg(test)]
