@@ -95,15 +95,27 @@ pub struct Constraint {
     pub name: String,
     /// Expression: `>= 1.32`, `ubuntu`, `!= x`, ...
     pub value: String,
-    /// `error` or `warning`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub severity: String,
+    /// How bad a failure is; unset means `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// What to do when the constraint fails.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remediation: String,
     /// Unit of a numeric constraint.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit: String,
+}
+
+/// How bad a failed constraint or a fired check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails anything.
+    Info,
+    /// Reported, does not fail.
+    Warning,
+    /// Fails.
+    Error,
 }
 
 /// How a component is deployed.
@@ -361,9 +373,9 @@ pub struct WorkloadScheduling {
 pub struct RegistryValidation {
     /// Name of the check function.
     pub function: String,
-    /// `info`, `warning` or `error`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub severity: String,
+    /// How loudly the check reports; unset means the bundler's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// Criteria dimension → values under which the check applies.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub conditions: IndexMap<String, Vec<String>>,
