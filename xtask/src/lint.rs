@@ -25,16 +25,10 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("--data and --catalog cannot be used together");
     }
     let report = aicr::lint_catalog(catalog.as_deref(), data.as_deref())?;
-    for problem in &report.problems {
-        println!("{problem}");
-    }
+    print!("{report}");
     if !report.is_ok() {
         eprintln!("catalog has {} problem(s)", report.problems.len());
         std::process::exit(aicr::Code::InvalidRequest.exit_status());
     }
-    println!(
-        "catalog OK: {} overlays, {} mixins, {} components",
-        report.overlays, report.mixins, report.components
-    );
     Ok(())
 }
