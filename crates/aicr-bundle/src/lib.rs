@@ -7,7 +7,7 @@ pub mod gotmpl;
 pub mod options;
 pub mod prepare;
 
-pub use options::{BundleOptions, Deployer, DynamicPath, Toleration};
+pub use options::{BundleOptions, Deployer, DynamicPath, Effect, Toleration};
 pub use prepare::{Component, Manifest, Prepared, prepare};
 pub mod tree;
 

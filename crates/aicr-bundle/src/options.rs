@@ -56,11 +56,49 @@ pub struct Toleration {
     pub key: String,
     /// Taint value; `None` means `operator: Exists`.
     pub value: Option<String>,
-    /// NoSchedule, PreferNoSchedule or NoExecute.
-    pub effect: String,
+    /// Which taint effect is tolerated.
+    pub effect: Effect,
 }
 
-const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+/// A taint effect. Kubernetes reads an empty effect as "every effect", but
+/// the flag grammar (like the reference's) requires one, so there is no
+/// variant for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// `NoSchedule`.
+    NoSchedule,
+    /// `PreferNoSchedule`.
+    PreferNoSchedule,
+    /// `NoExecute`.
+    NoExecute,
+}
+
+impl Effect {
+    /// Parses the exact Kubernetes spelling.
+    pub fn parse(input: &str) -> Option<Self> {
+        match input {
+            "NoSchedule" => Some(Effect::NoSchedule),
+            "PreferNoSchedule" => Some(Effect::PreferNoSchedule),
+            "NoExecute" => Some(Effect::NoExecute),
+            _ => None,
+        }
+    }
+
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::NoSchedule => "NoSchedule",
+            Effect::PreferNoSchedule => "PreferNoSchedule",
+            Effect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+impl std::fmt::Display for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 impl Toleration {
     /// Parses `key=value:Effect` or `key:Effect`.
@@ -73,11 +111,8 @@ impl Toleration {
         let (kv, effect) = input
             .rsplit_once(':')
             .ok_or_else(|| bad("missing ':Effect'"))?;
-        if !EFFECTS.contains(&effect) {
-            return Err(bad(
-                "effect must be NoSchedule, PreferNoSchedule or NoExecute",
-            ));
-        }
+        let effect = Effect::parse(effect)
+            .ok_or_else(|| bad("effect must be NoSchedule, PreferNoSchedule or NoExecute"))?;
         let (key, value) = match kv.split_once('=') {
             Some((k, v)) => (k, Some(v.to_string())),
             None => (kv, None),
@@ -88,7 +123,7 @@ impl Toleration {
         Ok(Toleration {
             key: key.to_string(),
             value,
-            effect: effect.to_string(),
+            effect,
         })
     }
 
@@ -96,9 +131,9 @@ impl Toleration {
     pub fn to_value(&self) -> Value {
         match &self.value {
             Some(v) => {
-                json!({"effect": self.effect, "key": self.key, "operator": "Equal", "value": v})
+                json!({"effect": self.effect.as_str(), "key": self.key, "operator": "Equal", "value": v})
             }
-            None => json!({"effect": self.effect, "key": self.key, "operator": "Exists"}),
+            None => json!({"effect": self.effect.as_str(), "key": self.key, "operator": "Exists"}),
         }
     }
 
@@ -199,6 +234,17 @@ mod tests {
         assert_eq!(t.to_value()["operator"], "Exists");
         assert!(Toleration::parse("foo=bar").is_err());
         assert!(Toleration::parse("foo=bar:Sometimes").is_err());
+    }
+
+    #[test]
+    fn toleration_effect_keeps_its_spelling_and_must_be_given() {
+        for effect in ["NoSchedule", "PreferNoSchedule", "NoExecute"] {
+            let t = Toleration::parse(&format!("k=v:{effect}")).unwrap();
+            assert_eq!(t.effect.as_str(), effect);
+            assert_eq!(t.taint_string(), format!("k=v:{effect}"));
+        }
+        assert!(Toleration::parse("k=v:").is_err());
+        assert!(Toleration::parse("k:noschedule").is_err());
     }
 
     #[test]

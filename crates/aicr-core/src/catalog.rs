@@ -10,13 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use indexmap::IndexMap;
 
 use crate::error::{Error, Result};
+use crate::load::{EXTERNAL, Loader, Mode, parse_doc};
 use crate::model::{
-    API_VERSION, ComponentRegistry, ExternalFile, ExternalManifests, RecipeMetadata, RecipeMixin,
-    RegistryEntry, ValidatorCatalog, Values,
+    ExternalFile, RecipeMetadata, RecipeMixin, RegistryEntry, ValidatorCatalog, Values,
 };
 use crate::provider::{DataProvider, check_relative};
 use crate::recipe::RecipeResult;
-use crate::yaml;
 
 /// Name of the root overlay.
 pub const BASE: &str = "base";
@@ -79,92 +78,39 @@ impl std::fmt::Debug for Catalog {
     }
 }
 
-fn check_header(
-    bytes: &[u8],
-    origin: &str,
-    kind: &str,
-    want_kind: &str,
-    api: &str,
-    want_api: &str,
-) -> Result<()> {
-    if kind != want_kind {
-        return Err(Error::invalid(format!(
-            "{origin}:{}: kind is {kind:?}, expected {want_kind:?}",
-            yaml::line_of(bytes, "kind")
-        )));
-    }
-    if api != want_api {
-        return Err(Error::invalid(format!(
-            "{origin}:{}: apiVersion is {api:?}, expected {want_api:?}",
-            yaml::line_of(bytes, "apiVersion")
-        )));
-    }
-    Ok(())
-}
-
 impl Catalog {
-    /// Loads registry, overlays and mixins from `provider`.
+    /// Loads registry, overlays, mixins and the external-manifest pins
+    /// from `provider`; the first problem the loader finds (a document
+    /// that does not parse, a wrong header, a duplicate name, a broken
+    /// `spec.base` chain) is the error.
     pub fn load(provider: Box<dyn DataProvider>) -> Result<Self> {
-        let registry = load_registry(provider.as_ref())?;
-        let mut overlays = IndexMap::new();
-        let mut overlay_origins = HashMap::new();
-        let mut mixins = IndexMap::new();
-        for path in provider.files() {
-            let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-            if !is_yaml {
-                continue;
-            }
-            if path.starts_with("overlays/") {
-                let origin = provider.origin(&path);
-                let bytes = provider.read(&path)?.unwrap_or_default();
-                let doc: RecipeMetadata = parse_doc(provider.as_ref(), &path, &bytes, &origin)?;
-                check_header(
-                    &bytes,
-                    &origin,
-                    &doc.kind,
-                    "RecipeMetadata",
-                    &doc.api_version,
-                    API_VERSION,
-                )?;
-                let name = doc.metadata.name.clone();
-                if let Some(first) = overlay_origins.insert(name.clone(), origin.clone()) {
-                    return Err(Error::invalid(format!(
-                        "{origin}: overlay name {name:?} is already used by {first}"
-                    )));
-                }
-                overlays.insert(name, doc);
-            } else if path.starts_with("mixins/") {
-                let origin = provider.origin(&path);
-                let bytes = provider.read(&path)?.unwrap_or_default();
-                let doc: RecipeMixin = parse_doc(provider.as_ref(), &path, &bytes, &origin)?;
-                check_header(
-                    &bytes,
-                    &origin,
-                    &doc.kind,
-                    "RecipeMixin",
-                    &doc.api_version,
-                    API_VERSION,
-                )?;
-                if mixins.contains_key(&doc.metadata.name) {
-                    return Err(Error::invalid(format!(
-                        "{origin}: mixin name {:?} is used twice",
-                        doc.metadata.name
-                    )));
-                }
-                mixins.insert(doc.metadata.name.clone(), doc);
-            }
-        }
-        if !overlays.contains_key(BASE) {
-            return Err(Error::invalid("catalog has no overlay named \"base\""));
-        }
-        let external = parse_external_files(provider.as_ref())?;
+        let mut loader = Loader::new(provider.as_ref(), Mode::FailFast);
+        let loaded = loader.catalog()?;
+        let external = loader.external_files()?;
+        let overlay_origins = loaded
+            .overlays
+            .iter()
+            .map(|(name, o)| (name.clone(), provider.origin(&o.file)))
+            .collect();
         Ok(Catalog {
-            provider,
-            registry,
-            overlays,
+            registry: loaded
+                .registry
+                .into_iter()
+                .map(|(name, d)| (name, d.entry))
+                .collect(),
+            overlays: loaded
+                .overlays
+                .into_iter()
+                .map(|(name, o)| (name, o.doc))
+                .collect(),
             overlay_origins,
-            mixins,
+            mixins: loaded
+                .mixins
+                .into_iter()
+                .map(|(name, m)| (name, m.doc))
+                .collect(),
             external,
+            provider,
         })
     }
 
@@ -259,26 +205,9 @@ impl Catalog {
     /// The validator catalog (`validators/catalog.yaml`), merged by name
     /// across layers, or `None` when the catalog has none.
     pub fn validators(&self) -> Result<Option<ValidatorCatalog>> {
-        load_validators(self.provider.as_ref())
+        let loaded = Loader::new(self.provider.as_ref(), Mode::FailFast).validators()?;
+        Ok(loaded.catalog)
     }
-}
-
-/// Parses a catalog document, from the provider's JSON digest when it has
-/// one (the embedded catalog), else from the YAML; a digest that does not
-/// fit the type falls back to the YAML so the error carries a line number.
-fn parse_doc<T: serde::de::DeserializeOwned>(
-    provider: &dyn DataProvider,
-    path: &str,
-    bytes: &[u8],
-    origin: &str,
-) -> Result<T> {
-    if let Some(doc) = provider
-        .digest(path)
-        .and_then(|json| serde_json::from_str(json).ok())
-    {
-        return Ok(doc);
-    }
-    yaml::parse(bytes, origin)
 }
 
 /// Fails with UNAUTHORIZED when `bytes` lack the pinned digest.
@@ -307,105 +236,4 @@ pub fn offline_hint(path: &str) -> String {
          (a --data directory also needs a registry.yaml: `apiVersion: aicr.nvidia.com/v1alpha1`, \
          `kind: ComponentRegistry`, `components: []` will do)"
     )
-}
-
-fn parse_external_files(provider: &dyn DataProvider) -> Result<Vec<ExternalFile>> {
-    let Some(bytes) = provider.read(EXTERNAL)? else {
-        return Ok(Vec::new());
-    };
-    let origin = provider.origin(EXTERNAL);
-    let doc: ExternalManifests = parse_doc(provider, EXTERNAL, &bytes, &origin)?;
-    check_header(
-        &bytes,
-        &origin,
-        &doc.kind,
-        "ExternalManifests",
-        &doc.api_version,
-        API_VERSION,
-    )?;
-    Ok(doc.files)
-}
-
-const EXTERNAL: &str = "external-manifests.yaml";
-const REGISTRY: &str = "registry.yaml";
-const VALIDATORS: &str = "validators/catalog.yaml";
-
-fn parse_registry(provider: &dyn DataProvider) -> Result<Option<ComponentRegistry>> {
-    let Some(bytes) = provider.read(REGISTRY)? else {
-        return Ok(None);
-    };
-    let origin = provider.origin(REGISTRY);
-    let doc: ComponentRegistry = parse_doc(provider, REGISTRY, &bytes, &origin)?;
-    check_header(
-        &bytes,
-        &origin,
-        &doc.kind,
-        "ComponentRegistry",
-        &doc.api_version,
-        API_VERSION,
-    )?;
-    Ok(Some(doc))
-}
-
-/// Registry entries of every layer, lowest first; a later entry with the
-/// same name replaces the earlier one in place.
-fn load_registry(provider: &dyn DataProvider) -> Result<IndexMap<String, RegistryEntry>> {
-    let mut merged = match provider.lower() {
-        Some(lower) => load_registry(lower)?,
-        None => IndexMap::new(),
-    };
-    let own = match provider.lower() {
-        // A layered provider reads the upper file first; read it through the
-        // upper layer only by comparing origins with the lower layer.
-        Some(lower) if provider.origin(REGISTRY) == lower.origin(REGISTRY) => None,
-        _ => parse_registry(provider)?,
-    };
-    match own {
-        Some(doc) => {
-            for entry in doc.components {
-                merged.insert(entry.name.clone(), entry);
-            }
-        }
-        None if provider.lower().is_none() => {
-            return Err(Error::invalid(format!("catalog has no {REGISTRY}")));
-        }
-        None => {}
-    }
-    Ok(merged)
-}
-
-fn load_validators(provider: &dyn DataProvider) -> Result<Option<ValidatorCatalog>> {
-    let lower = match provider.lower() {
-        Some(lower) => load_validators(lower)?,
-        None => None,
-    };
-    let same_file = provider
-        .lower()
-        .is_some_and(|l| provider.origin(VALIDATORS) == l.origin(VALIDATORS));
-    if same_file {
-        return Ok(lower);
-    }
-    let Some(bytes) = provider.read(VALIDATORS)? else {
-        return Ok(lower);
-    };
-    let origin = provider.origin(VALIDATORS);
-    let doc: ValidatorCatalog = parse_doc(provider, VALIDATORS, &bytes, &origin)?;
-    check_header(
-        &bytes,
-        &origin,
-        &doc.kind,
-        "ValidatorCatalog",
-        &doc.api_version,
-        "validator.nvidia.com/v1alpha1",
-    )?;
-    let Some(mut merged) = lower else {
-        return Ok(Some(doc));
-    };
-    for v in doc.validators {
-        match merged.validators.iter_mut().find(|m| m.name == v.name) {
-            Some(slot) => *slot = v,
-            None => merged.validators.push(v),
-        }
-    }
-    Ok(Some(merged))
 }

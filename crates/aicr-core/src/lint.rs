@@ -1,8 +1,10 @@
-//! Recipe lint: every problem in a catalog, not just the first. Each file
-//! is parsed on its own (strict types, so a misspelt field is reported with
-//! the parser's line), then the cross-file rules run over what parsed:
-//! parents, cycles and depth, mixins, referenced files, duplicate criteria,
-//! constraint paths, validator checks, dependencies and chart versions.
+//! Recipe lint: every problem in a catalog, not just the first. It is the
+//! catalog loader ([`crate::load`]) in collecting mode (strict types, so a
+//! misspelt field is reported with the parser's line; headers, names,
+//! parents, cycles and depth) plus checks of its own over what parsed:
+//! mixins, referenced files, duplicate criteria, constraint paths against
+//! the measurement catalog, validator checks, dependencies and chart
+//! versions.
 //!
 //! ```
 //! use aicr_core::{EmbeddedProvider, lint::lint};
@@ -12,58 +14,22 @@
 //! ```
 
 mod checks;
-mod field_path;
-mod parse;
 
+use std::collections::BTreeSet;
 use std::fmt;
 
+use indexmap::IndexMap;
+
+pub use crate::load::Problem;
+use crate::load::{Loaded, Loader, Mode};
+use crate::model::Validator;
 use crate::provider::DataProvider;
 
-/// One problem found in a catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Catalog-relative path of the file (`overlays/eks/eks.yaml`).
-    pub file: String,
-    /// Dotted path of the field (`spec.componentRefs[2].valuesFile`); empty
-    /// when the problem concerns the whole file.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-    /// The likely intended value, for a "did you mean" hint.
-    pub suggestion: Option<String>,
-}
-
-impl Problem {
-    fn new(file: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem {
-            file: file.to_string(),
-            field: field.into(),
-            message: message.into(),
-            suggestion: None,
-        }
-    }
-
-    fn suggest(mut self, suggestion: Option<impl Into<String>>) -> Self {
-        self.suggestion = suggestion.map(Into::into);
-        self
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.file)?;
-        if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
-        }
-        f.write_str(&self.message)?;
-        if let Some(s) = &self.suggestion {
-            write!(f, " (did you mean {s}?)")?;
-        }
-        Ok(())
-    }
-}
-
 /// What [`lint`] found, and the size of the catalog it read.
+///
+/// Its `Display` is the report `aicr recipe lint` prints: one problem per
+/// line, then `catalog OK: N overlays, M mixins, K components` when there
+/// are none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LintReport {
     /// Every problem, grouped by file in path order.
@@ -94,8 +60,6 @@ impl LintReport {
     }
 }
 
-/// The report as `recipe lint` prints it: one problem a line, or a summary
-/// line for a clean catalog.
 impl fmt::Display for LintReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for problem in &self.problems {
@@ -112,17 +76,75 @@ impl fmt::Display for LintReport {
     }
 }
 
-/// Lints the catalog `provider` serves (all layers of a layered provider).
+/// What the loader read, plus what the cross-file checks need besides.
+struct Parsed {
+    loaded: Loaded,
+    /// Validators by name; `None` when no layer has a validator catalog.
+    validators: Option<IndexMap<String, Validator>>,
+    validators_broken: bool,
+    /// Every file of the catalog and every externally fetched path.
+    files: BTreeSet<String>,
+    external: BTreeSet<String>,
+}
+
+/// Lints the catalog `provider` serves (all layers of a layered provider):
+/// every problem the loader finds, then the checks that relate documents
+/// to each other and to the measurement catalog.
 pub fn lint(provider: &dyn DataProvider) -> LintReport {
-    let mut problems = Vec::new();
-    let parsed = parse::parse(provider, &mut problems);
+    let mut loader = Loader::new(provider, Mode::Collect);
+    // In collect mode the loader records problems instead of failing.
+    let loaded = loader.catalog().unwrap_or_default();
+    let validators = loader.validators().unwrap_or_default();
+    let external = loader.external_files().unwrap_or_default();
+    let mut problems = std::mem::take(&mut loader.problems);
+    let parsed = Parsed {
+        loaded,
+        validators: validators.catalog.map(|c| {
+            c.validators
+                .into_iter()
+                .map(|v| (v.name.clone(), v))
+                .collect()
+        }),
+        validators_broken: validators.broken,
+        files: provider.files().into_iter().collect(),
+        external: external.into_iter().map(|f| f.path).collect(),
+    };
     checks::run(&parsed, &mut problems);
     problems.sort_by(|a, b| a.file.cmp(&b.file));
     problems.dedup();
     LintReport {
-        overlays: parsed.overlays.len(),
-        mixins: parsed.mixins.len(),
-        components: parsed.registry.len(),
+        overlays: parsed.loaded.overlays.len(),
+        mixins: parsed.loaded.mixins.len(),
+        components: parsed.loaded.registry.len(),
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_prints_problems_or_the_ok_line() {
+        let mut report = LintReport {
+            overlays: 3,
+            mixins: 2,
+            components: 1,
+            ..LintReport::default()
+        };
+        assert_eq!(
+            report.to_string(),
+            "catalog OK: 3 overlays, 2 mixins, 1 components\n"
+        );
+        report
+            .problems
+            .push(Problem::new("a.yaml", "spec.base", "bad"));
+        report
+            .problems
+            .push(Problem::new("b.yaml", "", "worse").suggest(Some("x")));
+        assert_eq!(
+            report.to_string(),
+            "a.yaml: spec.base: bad\nb.yaml: worse (did you mean x?)\n"
+        );
     }
 }

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::criteria::Criteria;
-
-/// API version of every AICR document.
-pub const API_VERSION: &str = "aicr.nvidia.com/v1alpha1";
+pub use crate::header::{API_VERSION, ApiVersion, Document, Kind, VALIDATOR_API_VERSION};
 
 /// Helm values: an ordered JSON-like map.
 pub type Values = serde_json::Map<String, Value>;
@@ -23,14 +21,18 @@ pub struct ObjectMeta {
     pub name: String,
 }
 
+impl Document for RecipeMetadata {
+    const KIND: &'static str = "RecipeMetadata";
+}
+
 /// An overlay: criteria, a parent, constraints, components and validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecipeMetadata {
     /// Always `RecipeMetadata`.
-    pub kind: String,
+    pub kind: Kind<RecipeMetadata>,
     /// Always `aicr.nvidia.com/v1alpha1`.
-    pub api_version: String,
+    pub api_version: ApiVersion<RecipeMetadata>,
     /// Name of the overlay.
     pub metadata: ObjectMeta,
     /// Body of the overlay.
@@ -61,14 +63,18 @@ pub struct OverlaySpec {
     pub validation: Option<Validation>,
 }
 
+impl Document for RecipeMixin {
+    const KIND: &'static str = "RecipeMixin";
+}
+
 /// A mixin: constraints and components composed into leaf overlays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecipeMixin {
     /// Always `RecipeMixin`.
-    pub kind: String,
+    pub kind: Kind<RecipeMixin>,
     /// Always `aicr.nvidia.com/v1alpha1`.
-    pub api_version: String,
+    pub api_version: ApiVersion<RecipeMixin>,
     /// Name of the mixin.
     pub metadata: ObjectMeta,
     /// Body of the mixin.
@@ -95,15 +101,27 @@ pub struct Constraint {
     pub name: String,
     /// Expression: `>= 1.32`, `ubuntu`, `!= x`, ...
     pub value: String,
-    /// `error` or `warning`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub severity: String,
+    /// How bad a failure is; unset means `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// What to do when the constraint fails.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remediation: String,
     /// Unit of a numeric constraint.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit: String,
+}
+
+/// How bad a failed constraint or a fired check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails anything.
+    Info,
+    /// Reported, does not fail.
+    Warning,
+    /// Fails.
+    Error,
 }
 
 /// How a component is deployed.
@@ -213,14 +231,18 @@ pub struct ValidationPhase {
     pub constraints: Vec<Constraint>,
 }
 
+impl Document for ComponentRegistry {
+    const KIND: &'static str = "ComponentRegistry";
+}
+
 /// The component registry: defaults and injection paths per component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ComponentRegistry {
     /// Always `ComponentRegistry`.
-    pub kind: String,
+    pub kind: Kind<ComponentRegistry>,
     /// Always `aicr.nvidia.com/v1alpha1`.
-    pub api_version: String,
+    pub api_version: ApiVersion<ComponentRegistry>,
     /// Registry entries.
     pub components: Vec<RegistryEntry>,
 }
@@ -361,9 +383,9 @@ pub struct WorkloadScheduling {
 pub struct RegistryValidation {
     /// Name of the check function.
     pub function: String,
-    /// `info`, `warning` or `error`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub severity: String,
+    /// How loudly the check reports; unset means the bundler's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     /// Criteria dimension → values under which the check applies.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub conditions: IndexMap<String, Vec<String>>,
@@ -372,14 +394,19 @@ pub struct RegistryValidation {
     pub message: String,
 }
 
+impl Document for ValidatorCatalog {
+    const KIND: &'static str = "ValidatorCatalog";
+    const API_VERSION: &'static str = VALIDATOR_API_VERSION;
+}
+
 /// The validator catalog: container images that implement checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ValidatorCatalog {
-    /// `validator.nvidia.com/v1alpha1`.
-    pub api_version: String,
+    /// Always `validator.nvidia.com/v1alpha1`.
+    pub api_version: ApiVersion<ValidatorCatalog>,
     /// Always `ValidatorCatalog`.
-    pub kind: String,
+    pub kind: Kind<ValidatorCatalog>,
     /// Catalog name and version.
     pub metadata: CatalogMeta,
     /// The validators.
@@ -431,15 +458,19 @@ pub struct EnvVar {
     pub value: String,
 }
 
+impl Document for ExternalManifests {
+    const KIND: &'static str = "ExternalManifests";
+}
+
 /// `external-manifests.yaml`: third-party files the catalog names by URL and
 /// digest instead of embedding a copy; fetched and verified at bundle time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExternalManifests {
-    /// Always [`API_VERSION`].
-    pub api_version: String,
+    /// Always `aicr.nvidia.com/v1alpha1`.
+    pub api_version: ApiVersion<ExternalManifests>,
     /// Always `ExternalManifests`.
-    pub kind: String,
+    pub kind: Kind<ExternalManifests>,
     /// The files.
     pub files: Vec<ExternalFile>,
 }

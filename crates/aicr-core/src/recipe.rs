@@ -5,19 +5,27 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::criteria::Criteria;
+use crate::header::{ApiVersion, Document, Kind};
 use crate::model::{ComponentType, Constraint, ExpectedResource, Validation, Values};
+
+impl Document for RecipeResult {
+    const KIND: &'static str = "RecipeResult";
+}
 
 /// A fully resolved recipe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecipeResult {
-    /// Always `RecipeResult`.
-    pub kind: String,
+    /// Always `RecipeResult`; may be left out of a recipe file.
+    #[serde(default)]
+    pub kind: Kind<RecipeResult>,
     /// Always `aicr.nvidia.com/v1alpha1`.
-    pub api_version: String,
+    pub api_version: ApiVersion<RecipeResult>,
     /// Version and provenance.
     pub metadata: RecipeResultMeta,
-    /// The query that produced this recipe.
+    /// The query that produced this recipe; a recipe file may leave it out
+    /// (the reference's outputs in the conformance corpus do).
+    #[serde(default)]
     pub criteria: Criteria,
     /// Merged constraints, sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -35,7 +43,7 @@ pub struct RecipeResult {
 
 /// `metadata` of a [`RecipeResult`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecipeResultMeta {
     /// Version of the tool that resolved the recipe.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -53,7 +61,7 @@ pub struct RecipeResultMeta {
 
 /// A component after merging the chain and applying registry defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResolvedComponent {
     /// Component name.
     pub name: String,

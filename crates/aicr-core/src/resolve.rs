@@ -8,13 +8,14 @@ use indexmap::IndexMap;
 use crate::catalog::{BASE, Catalog};
 use crate::criteria::Criteria;
 use crate::error::{Error, Result};
-use crate::model::{API_VERSION, ComponentRef, Constraint, RegistryEntry, Validation};
+use crate::header::{ApiVersion, Kind};
+use crate::load::{self, Chain};
+use crate::model::{ComponentRef, Constraint, RegistryEntry, Validation};
 use crate::order::deployment_order;
 use crate::recipe::{RecipeResult, RecipeResultMeta, ResolvedComponent};
 use crate::values::deep_merge;
 
-/// Longest inheritance chain allowed, base included.
-pub const MAX_DEPTH: usize = 10;
+pub use crate::load::MAX_DEPTH;
 
 /// The spec as it is being merged.
 #[derive(Debug, Default)]
@@ -54,8 +55,8 @@ pub fn resolve(catalog: &Catalog, query: &Criteria, version: &str) -> Result<Rec
     let validation = (merged.validation != Validation::default()).then_some(merged.validation);
 
     Ok(RecipeResult {
-        kind: "RecipeResult".into(),
-        api_version: API_VERSION.into(),
+        kind: Kind::new(),
+        api_version: ApiVersion::new(),
         metadata: RecipeResultMeta {
             version: version.into(),
             applied_overlays: merged.applied,
@@ -91,43 +92,34 @@ pub fn maximal_leaves<'c>(catalog: &'c Catalog, query: &Criteria) -> Result<Vec<
     Ok(leaves)
 }
 
-/// The chain from `base` to `leaf` through `spec.base`.
-pub fn chain<'c>(catalog: &'c Catalog, leaf: &'c str) -> Result<Vec<&'c str>> {
-    let mut chain = vec![leaf];
-    let mut current = leaf;
-    while current != BASE {
-        let overlay = catalog
-            .overlays
-            .get(current)
-            .ok_or_else(|| Error::invalid(format!("overlay {current:?} not found")))?;
-        let parent = match overlay.spec.base.as_str() {
-            "" => BASE,
-            p => p,
-        };
-        let Some((parent, _)) = catalog.overlays.get_key_value(parent) else {
-            return Err(Error::invalid(format!(
-                "{}: spec.base names {parent:?}, which is not an overlay",
-                catalog.overlay_origins[current]
-            )));
-        };
-        if chain.contains(&parent.as_str()) {
-            chain.push(parent);
-            chain.reverse();
-            return Err(Error::invalid(format!(
-                "circular inheritance: {}",
-                chain.join(" -> ")
-            )));
-        }
-        chain.push(parent);
-        if chain.len() > MAX_DEPTH {
-            return Err(Error::invalid(format!(
-                "inheritance chain of {leaf:?} is deeper than {MAX_DEPTH} levels"
-            )));
-        }
-        current = parent;
+/// The chain from `base` to `leaf` through `spec.base`. The loader has
+/// checked every chain, so the errors only fire for a hand-built catalog.
+pub fn chain<'c>(catalog: &'c Catalog, leaf: &str) -> Result<Vec<&'c str>> {
+    match load::chain(&catalog.overlays, leaf, |o| o) {
+        Chain::Ok(chain) => Ok(chain),
+        Chain::Missing {
+            child: None,
+            parent,
+        } => Err(Error::invalid(format!("overlay {parent:?} not found"))),
+        Chain::Missing {
+            child: Some(child),
+            parent,
+        } => Err(Error::invalid(format!(
+            "{}: spec.base names {parent:?}, which is not an overlay",
+            catalog
+                .overlay_origins
+                .get(child)
+                .map_or(child, String::as_str)
+        ))),
+        Chain::Cycle(cycle) => Err(Error::invalid(format!(
+            "circular inheritance: {}",
+            cycle.join(" -> ")
+        ))),
+        Chain::TooDeep(names) => Err(Error::invalid(format!(
+            "inheritance chain of {leaf:?} is deeper than {MAX_DEPTH} levels: {}",
+            names.join(" -> ")
+        ))),
     }
-    chain.reverse();
-    Ok(chain)
 }
 
 fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {

@@ -1,18 +1,17 @@
-//! The cross-file half of the lint: rules that relate documents to each
-//! other (parents, mixins, registry, validators, files).
+//! The lint's own checks, run over what the loader parsed: rules that
+//! relate documents to each other (mixins, registry, validators, files,
+//! criteria) and to the measurement catalog. Parents, cycles and depth are
+//! the loader's.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use indexmap::IndexMap;
-
-use super::Problem;
-use super::parse::{Doc, Parsed, REGISTRY};
+use super::{Parsed, Problem};
 use crate::catalog::BASE;
 use crate::criteria::Criteria;
+use crate::load::{Chain, REGISTRY, Sourced, chain};
 use crate::measurement::check_path;
 use crate::model::{ComponentRef, ComponentType, RecipeMetadata, Validation, ValidationPhase};
 use crate::provider::check_relative;
-use crate::resolve::MAX_DEPTH;
 use crate::suggest::closest;
 
 /// Metrics a validator reports that a phase constraint may set a threshold
@@ -23,81 +22,31 @@ const CHECK_METRICS: &[(&str, &[&str])] = &[(
 )];
 
 pub(super) fn run(parsed: &Parsed, problems: &mut Vec<Problem>) {
-    let ctx = Ctx::new(parsed);
-    for o in &parsed.overlays {
+    let ctx = Ctx { p: parsed };
+    for o in parsed.loaded.overlays.values() {
         ctx.overlay(o, problems);
     }
-    for m in &parsed.mixins {
+    for m in parsed.loaded.mixins.values() {
         let spec = &m.doc.spec;
         ctx.constraints(&m.file, "spec.constraints", &spec.constraints, problems);
         ctx.component_refs(&m.file, &spec.component_refs, &[], problems);
     }
     ctx.registry_files(problems);
-    ctx.chains(problems);
     ctx.duplicate_criteria(problems);
 }
 
 struct Ctx<'p> {
     p: &'p Parsed,
-    overlays: IndexMap<&'p str, &'p Doc<RecipeMetadata>>,
-}
-
-enum Chain<'p> {
-    /// From the overlay up to `base`.
-    Ok(Vec<&'p Doc<RecipeMetadata>>),
-    /// A parent is missing or did not parse (reported elsewhere).
-    Broken,
-    Cycle(Vec<&'p str>),
-    TooDeep(Vec<&'p str>),
 }
 
 impl<'p> Ctx<'p> {
-    fn new(p: &'p Parsed) -> Self {
-        let mut overlays = IndexMap::new();
-        for o in &p.overlays {
-            overlays.entry(o.doc.metadata.name.as_str()).or_insert(o);
-        }
-        Ctx { p, overlays }
-    }
-
-    fn overlay_names(&self) -> impl Iterator<Item = &'p str> + '_ {
-        self.overlays.keys().copied()
-    }
-
-    fn overlay(&self, o: &'p Doc<RecipeMetadata>, problems: &mut Vec<Problem>) {
+    fn overlay(&self, o: &'p Sourced<RecipeMetadata>, problems: &mut Vec<Problem>) {
+        let loaded = &self.p.loaded;
         let (file, name, spec) = (&o.file, &o.doc.metadata.name, &o.doc.spec);
-        if let Some(first) = self.overlays.get(name.as_str()).filter(|f| f.file != *file) {
-            problems.push(Problem::new(
-                file,
-                "metadata.name",
-                format!("overlay name {name:?} is already used by {}", first.file),
-            ));
-        }
-        let parent = parent_of(&o.doc);
-        if name == BASE && !spec.base.is_empty() {
-            problems.push(Problem::new(
-                file,
-                "spec.base",
-                "the base overlay has no parent",
-            ));
-        } else if let Some(parent) = parent
-            && !self.overlays.contains_key(parent)
-            && !self.p.broken_overlays.contains(parent)
-        {
-            problems.push(
-                Problem::new(
-                    file,
-                    "spec.base",
-                    format!("base overlay {parent:?} does not exist"),
-                )
-                .suggest(closest(parent, self.overlay_names())),
-            );
-        }
         for (i, mixin) in spec.mixins.iter().enumerate() {
-            let known = self.p.mixins.iter().any(|m| m.doc.metadata.name == *mixin)
-                || self.p.broken_mixins.contains(mixin);
+            let known = loaded.mixins.contains_key(mixin) || loaded.broken_mixins.contains(mixin);
             if !known {
-                let names = self.p.mixins.iter().map(|m| m.doc.metadata.name.as_str());
+                let names = loaded.mixins.keys().map(String::as_str);
                 problems.push(
                     Problem::new(
                         file,
@@ -109,10 +58,15 @@ impl<'p> Ctx<'p> {
             }
         }
         self.constraints(file, "spec.constraints", &spec.constraints, problems);
-        let ancestors = match self.chain(name) {
-            Chain::Ok(chain) => chain[1..].to_vec(),
-            _ => Vec::new(),
-        };
+        // Base first, the overlay itself left out.
+        let ancestors: Vec<&Sourced<RecipeMetadata>> =
+            match chain(&loaded.overlays, name, |s| &s.doc) {
+                Chain::Ok(names) => names[..names.len() - 1]
+                    .iter()
+                    .filter_map(|n| loaded.overlays.get(*n))
+                    .collect(),
+                _ => Vec::new(),
+            };
         self.component_refs(file, &spec.component_refs, &ancestors, problems);
         if let Some(v) = &spec.validation {
             self.validation(file, v, problems);
@@ -140,11 +94,11 @@ impl<'p> Ctx<'p> {
         &self,
         file: &str,
         refs: &[ComponentRef],
-        ancestors: &[&Doc<RecipeMetadata>],
+        ancestors: &[&Sourced<RecipeMetadata>],
         problems: &mut Vec<Problem>,
     ) {
-        let registry = &self.p.registry;
-        let known = |n: &str| self.p.registry_broken || registry.contains_key(n);
+        let registry = &self.p.loaded.registry;
+        let known = |n: &str| self.p.loaded.registry_broken || registry.contains_key(n);
         let names = || registry.keys().map(String::as_str);
         for (i, r) in refs.iter().enumerate() {
             let at = |f: &str| format!("spec.componentRefs[{i}].{f}");
@@ -193,12 +147,11 @@ impl<'p> Ctx<'p> {
         file: &str,
         field: &str,
         r: &ComponentRef,
-        ancestors: &[&Doc<RecipeMetadata>],
+        ancestors: &[&Sourced<RecipeMetadata>],
         problems: &mut Vec<Problem>,
     ) {
         let inherited: Vec<&ComponentRef> = ancestors
             .iter()
-            .rev()
             .flat_map(|o| o.doc.spec.component_refs.iter())
             .filter(|a| a.name == r.name)
             .collect();
@@ -214,7 +167,7 @@ impl<'p> Ctx<'p> {
                 }
             }
         }
-        let entry = self.p.registry.get(&r.name).map(|d| &d.entry);
+        let entry = self.p.loaded.registry.get(&r.name).map(|d| &d.entry);
         let helm = entry.and_then(|e| e.helm.as_ref());
         let kustomize_only = entry.is_some_and(|e| e.helm.is_none() && e.kustomize.is_some());
         let kind = kind.unwrap_or(if kustomize_only {
@@ -262,7 +215,7 @@ impl<'p> Ctx<'p> {
     }
 
     fn registry_files(&self, problems: &mut Vec<Problem>) {
-        for d in self.p.registry.values() {
+        for d in self.p.loaded.registry.values() {
             let at = |f: &str| format!("components[{}].{f}", d.index);
             if let Some(h) = &d.entry.health_check {
                 self.file_exists(
@@ -423,8 +376,9 @@ impl<'p> Ctx<'p> {
             );
             return;
         };
-        if !self.p.registry_broken && !self.p.registry.contains_key(component) {
-            let names = self.p.registry.keys().map(String::as_str);
+        let loaded = &self.p.loaded;
+        if !loaded.registry_broken && !loaded.registry.contains_key(component) {
+            let names = loaded.registry.keys().map(String::as_str);
             problems.push(
                 Problem::new(
                     file,
@@ -436,72 +390,14 @@ impl<'p> Ctx<'p> {
         }
     }
 
-    fn chain(&self, leaf: &'p str) -> Chain<'p> {
-        let mut names = vec![leaf];
-        let mut docs = Vec::new();
-        let mut current = leaf;
-        loop {
-            let Some(doc) = self.overlays.get(current) else {
-                return Chain::Broken;
-            };
-            docs.push(*doc);
-            if current == BASE {
-                return Chain::Ok(docs);
-            }
-            let parent = parent_of(&doc.doc).unwrap_or(BASE);
-            let Some((parent, _)) = self.overlays.get_key_value(parent) else {
-                return Chain::Broken;
-            };
-            if let Some(at) = names.iter().position(|n| n == parent) {
-                let mut cycle = names[at..].to_vec();
-                cycle.reverse();
-                cycle.insert(0, parent);
-                return Chain::Cycle(cycle);
-            }
-            names.push(parent);
-            if names.len() > MAX_DEPTH {
-                names.reverse();
-                return Chain::TooDeep(names);
-            }
-            current = parent;
-        }
-    }
-
-    fn chains(&self, problems: &mut Vec<Problem>) {
-        let mut cycles = BTreeSet::new();
-        for (name, doc) in &self.overlays {
-            match self.chain(name) {
-                Chain::Cycle(cycle) => {
-                    let members: BTreeSet<&str> = cycle.iter().copied().collect();
-                    let first = members.first().copied().unwrap_or(name);
-                    if first == *name && cycles.insert(members) {
-                        problems.push(Problem::new(
-                            &doc.file,
-                            "spec.base",
-                            format!("circular inheritance: {}", cycle.join(" -> ")),
-                        ));
-                    }
-                }
-                Chain::TooDeep(names) => problems.push(Problem::new(
-                    &doc.file,
-                    "spec.base",
-                    format!(
-                        "inheritance chain of {name:?} is deeper than {MAX_DEPTH} levels: {}",
-                        names.join(" -> ")
-                    ),
-                )),
-                Chain::Ok(_) | Chain::Broken => {}
-            }
-        }
-    }
-
     fn duplicate_criteria(&self, problems: &mut Vec<Problem>) {
         // `base` is never matched, so its criteria clash with nothing.
         let mut seen: HashMap<Criteria, &str> = HashMap::new();
-        let candidates = self
+        let loaded = &self.p.loaded;
+        let candidates = loaded
             .overlays
             .iter()
-            .filter(|(n, d)| **n != BASE && !self.p.bad_criteria.contains(&d.file));
+            .filter(|(n, d)| *n != BASE && !loaded.bad_criteria.contains(&d.file));
         for (name, doc) in candidates {
             match seen.get(&doc.doc.spec.criteria) {
                 Some(first) => problems.push(Problem::new(
@@ -509,22 +405,13 @@ impl<'p> Ctx<'p> {
                     "spec.criteria",
                     format!(
                         "criteria are identical to those of overlay {first:?} ({}); one of them can never be selected on its own",
-                        self.overlays[first].file
+                        loaded.overlays[*first].file
                     ),
                 )),
                 None => {
-                    seen.insert(doc.doc.spec.criteria, name);
+                    seen.insert(doc.doc.spec.criteria, name.as_str());
                 }
             }
         }
-    }
-}
-
-/// The parent overlay name; `None` for `base` itself.
-fn parent_of(o: &RecipeMetadata) -> Option<&str> {
-    match (o.metadata.name.as_str(), o.spec.base.as_str()) {
-        (BASE, _) => None,
-        (_, "") => Some(BASE),
-        (_, p) => Some(p),
     }
 }

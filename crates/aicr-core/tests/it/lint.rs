@@ -359,3 +359,38 @@ fn phase_constraint_needs_its_check_in_the_same_phase() {
         ]
     );
 }
+
+#[test]
+fn catalog_load_stops_at_the_first_loader_problem_naming_file_and_line() {
+    let b = Broken::new().replace(
+        "mixins/os-ubuntu.yaml",
+        "kind: RecipeMixin",
+        "kind: RecipeMixn",
+    );
+    let provider = DirProvider::open(b.0.path()).unwrap();
+    let err = aicr_core::Catalog::load(Box::new(provider)).unwrap_err();
+    assert_eq!(err.code(), aicr_core::Code::InvalidRequest);
+    let message = err.message();
+    assert!(message.contains("mixins/os-ubuntu.yaml:"), "{message}");
+    assert!(message.contains("line "), "{message}");
+    assert!(
+        message.contains(r#"kind is "RecipeMixn", expected "RecipeMixin""#),
+        "{message}"
+    );
+}
+
+#[test]
+fn catalog_load_rejects_an_inheritance_cycle() {
+    let b = Broken::new().replace(
+        "overlays/eks/eks.yaml",
+        "spec:\n  criteria:",
+        "spec:\n  base: eks-training\n  criteria:",
+    );
+    let provider = DirProvider::open(b.0.path()).unwrap();
+    let err = aicr_core::Catalog::load(Box::new(provider)).unwrap_err();
+    assert!(
+        err.message()
+            .ends_with("eks.yaml: spec.base: circular inheritance: eks -> eks-training -> eks"),
+        "{err}"
+    );
+}
