@@ -5,4 +5,5 @@ mod corpus;
 mod determinism;
 mod gotmpl;
 mod support;
+mod verify;
 mod write;
