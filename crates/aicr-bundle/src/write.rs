@@ -56,29 +56,89 @@ pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
     result
 }
 
-/// Writes one file atomically: the bytes go to a temporary sibling
-/// (`.<name>.tmp-<pid>`) that is renamed over `path`, so a failure leaves
-/// whatever was there untouched.
+/// Writes one file without ever leaving it half-written or replacing
+/// something that is not a regular file:
+///
+/// * a regular file (or a new name) gets the bytes through a temporary
+///   sibling renamed over it;
+/// * a symbolic link is kept: its target is written that way instead;
+/// * a FIFO or device (`-o /dev/null`, `-o /dev/stdout`) is written
+///   through, never replaced;
+/// * a directory is refused (INVALID_REQUEST).
+///
+/// A missing parent directory is NOT_FOUND and a parent that is a file
+/// INVALID_REQUEST: mistakes in the path, not failures of the tool.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let shown = path.display();
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("output path {shown} names no file")))?;
-    if path.is_dir() {
+    let shown = aicr_core::error::escape(&path.display().to_string());
+    let target = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            link_target(path).map_err(|e| output_error(&shown, "resolving the link", e))?
+        }
+        Ok(meta) if meta.is_dir() => {
+            return Err(Error::invalid(format!(
+                "output path {shown} is a directory; name a file"
+            )));
+        }
+        Ok(meta) if !meta.is_file() => {
+            // A FIFO, socket or device: write through it.
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| output_error(&shown, "opening", e))?;
+            return io::Write::write_all(&mut file, bytes)
+                .map_err(|e| output_error(&shown, "writing", e));
+        }
+        _ => path.to_path_buf(),
+    };
+    if target.is_dir() {
         return Err(Error::invalid(format!(
-            "output path {shown} is a directory; name a file"
+            "output path {shown} leads to a directory; name a file"
         )));
     }
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let fail = |e: io::Error| Error::internal(format!("writing {shown}")).with_source(e);
-    fs::write(&tmp, bytes).map_err(fail)?;
-    fs::rename(&tmp, path).map_err(|e| {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // Short, fixed-length temporary names: an output name of 255 bytes
+    // must still work.
+    let tmp = parent.join(format!(".aicr-{}.tmp", std::process::id()));
+    let result = fs::write(&tmp, bytes)
+        .map_err(|e| output_error(&shown, "writing", e))
+        .and_then(|()| fs::rename(&tmp, &target).map_err(|e| output_error(&shown, "renaming", e)));
+    if result.is_err() {
         let _ = fs::remove_file(&tmp);
-        fail(e)
-    })
+    }
+    result
+}
+
+/// Where the link at `path` finally points (followed to the end when the
+/// target exists; one level when it dangles, so the file is created).
+fn link_target(path: &Path) -> io::Result<PathBuf> {
+    match fs::canonicalize(path) {
+        Ok(resolved) => Ok(resolved),
+        Err(_) => {
+            let target = fs::read_link(path)?;
+            Ok(match path.parent() {
+                Some(parent) if target.is_relative() => parent.join(target),
+                _ => target,
+            })
+        }
+    }
+}
+
+/// Maps a failure to write an output to a status: a wrong path is the
+/// user's (NOT_FOUND, INVALID_REQUEST), anything else INTERNAL.
+fn output_error(shown: &str, what: &str, e: io::Error) -> Error {
+    let code = match e.kind() {
+        io::ErrorKind::NotFound => aicr_core::Code::NotFound,
+        io::ErrorKind::NotADirectory
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::PermissionDenied
+        | io::ErrorKind::ReadOnlyFilesystem
+        | io::ErrorKind::InvalidFilename => aicr_core::Code::InvalidRequest,
+        _ => aicr_core::Code::Internal,
+    };
+    Error::new(code, format!("{what} output {shown}")).with_source(e)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

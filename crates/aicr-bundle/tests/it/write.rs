@@ -77,3 +77,61 @@ fn an_unwritable_destination_is_an_error_and_leaves_nothing() {
     assert_eq!(err.code(), Code::InvalidRequest);
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+mod write_file {
+    use aicr_bundle::write_file;
+    use aicr_core::Code;
+
+    #[test]
+    fn a_symlink_is_kept_and_its_target_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("real.yaml");
+        std::fs::write(&target, "old").unwrap();
+        let link = tmp.path().join("link.yaml");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            write_file(&link, b"new").unwrap();
+            assert!(
+                std::fs::symlink_metadata(&link)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
+            assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        }
+    }
+
+    #[test]
+    fn special_files_are_written_through_not_replaced() {
+        let null = std::path::Path::new("/dev/null");
+        if !null.exists() {
+            return;
+        }
+        write_file(null, b"discarded").unwrap();
+        let meta = std::fs::metadata(null).unwrap();
+        assert!(!meta.is_file(), "/dev/null is still a device");
+    }
+
+    #[test]
+    fn wrong_paths_are_the_users_mistake() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = write_file(tmp.path(), b"x").unwrap_err();
+        assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+        let file = tmp.path().join("f");
+        std::fs::write(&file, "x").unwrap();
+        let err = write_file(&file.join("under"), b"x").unwrap_err();
+        assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+        let err = write_file(&tmp.path().join("no/such/dir/x"), b"x").unwrap_err();
+        assert_eq!(err.code(), Code::NotFound, "{err}");
+    }
+
+    #[test]
+    fn names_of_255_bytes_work_and_leave_no_temporary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("n".repeat(255));
+        write_file(&path, b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+}
