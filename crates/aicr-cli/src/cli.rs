@@ -315,6 +315,9 @@ fn write_output(dest: Option<&str>, bytes: &[u8]) -> Result<()> {
     }
 }
 
+// An atomic writer (temporary sibling, then rename), so it may write and
+// rename; due to be replaced by aicr-bundle's writer.
+#[allow(clippy::disallowed_methods)]
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let fail = |e: std::io::Error| Error::internal(format!("writing {}: {e}", path.display()));
     let name = path
