@@ -3,6 +3,8 @@
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
+// Benches are not library code; the clippy.toml rules do not apply.
+#![allow(clippy::disallowed_methods)]
 
 use aicr::{Client, Criteria};
 use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
@@ -33,27 +35,23 @@ fn benches(c: &mut Criterion) {
         b.iter(|| client.query(&query(), ".").unwrap())
     });
 
-    let shared =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
-    let Ok(tsv) = std::fs::read_to_string(shared.join("recipe/queries.tsv")) else {
-        eprintln!("skipping corpus benchmark: ../shared is absent");
+    let Some(shared) = aicr_test_support::conformance_dir() else {
         return;
     };
     let upstream = Catalog::load(Box::new(
         DirProvider::open(shared.join("upstream-catalog")).unwrap(),
     ))
     .unwrap();
-    let queries: Vec<Criteria> = tsv
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
+    let queries: Vec<Criteria> = aicr_test_support::reference_queries(&shared)
+        .iter()
+        .filter_map(|row| {
+            let [s, a, o, i, p] = &row.flags;
             let q = Criteria {
-                service: Service::parse(f[0]).ok()?,
-                accelerator: Accelerator::parse(f[1]).ok()?,
-                os: Os::parse(f[2]).ok()?,
-                intent: Intent::parse(f[3]).ok()?,
-                platform: Platform::parse(f[4]).ok()?,
+                service: Service::parse(s).ok()?,
+                accelerator: Accelerator::parse(a).ok()?,
+                os: Os::parse(o).ok()?,
+                intent: Intent::parse(i).ok()?,
+                platform: Platform::parse(p).ok()?,
                 nodes: 0,
             };
             (!q.is_empty()).then_some(q)

@@ -1,29 +1,12 @@
 //! Access to the reference corpus (`../shared/conformance/bundle`) for the
-//! renderer and deployer tests: cases, their options, parsed YAML.
+//! renderer and deployer tests: cases, their recipes and options.
 
 use std::path::{Path, PathBuf};
-
-use serde_json::Value;
 
 use aicr_bundle::options::parse_selector;
 use aicr_bundle::{BundleOptions, Deployer, DynamicPath, Toleration};
 use aicr_core::values::SetOverride;
 use aicr_core::{Catalog, DirProvider, RecipeResult};
-
-/// `../shared/conformance`, or `None` (with the reason printed) when the
-/// corpus is not present on this machine.
-pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
-    if dir.join("bundle").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: reference corpus not found at {} (tests read ../shared/conformance)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// The reference catalog the corpus was produced from.
 pub fn upstream_catalog(conformance: &Path) -> Catalog {
@@ -80,11 +63,4 @@ pub fn options(case: &Path) -> BundleOptions {
         }
     }
     o
-}
-
-/// All non-empty YAML documents of `text`.
-pub fn yaml_docs(text: &str, origin: &str) -> Vec<Value> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text)
-        .unwrap_or_else(|e| panic!("{origin} does not parse as YAML: {e}"));
-    docs.into_iter().filter(|d| !d.is_null()).collect()
 }

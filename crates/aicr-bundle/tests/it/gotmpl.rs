@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use aicr_bundle::gotmpl::render;
 use aicr_bundle::prepare;
+use aicr_test_support::{conformance_dir, yaml_docs};
 
 use crate::corpus;
 
@@ -89,10 +90,10 @@ fn check_case(case: &Path, catalog: &aicr_core::Catalog) -> usize {
                     continue;
                 };
                 let want = std::fs::read_to_string(&expected).unwrap();
-                let mut got = corpus::yaml_docs(&rendered, &m.path);
+                let mut got = yaml_docs(&rendered, &m.path);
                 got.iter_mut().for_each(strip_hooks);
                 got.iter_mut().for_each(trim_string_ends);
-                let mut want = corpus::yaml_docs(&want, &expected.display().to_string());
+                let mut want = yaml_docs(&want, &expected.display().to_string());
                 want.iter_mut().for_each(trim_string_ends);
                 assert_eq!(
                     got,
@@ -110,7 +111,7 @@ fn check_case(case: &Path, catalog: &aicr_core::Catalog) -> usize {
 
 #[test]
 fn every_corpus_manifest_renders_as_the_reference_rendered_it() {
-    let Some(conformance) = corpus::conformance_dir() else {
+    let Some(conformance) = conformance_dir() else {
         return;
     };
     let catalog = corpus::upstream_catalog(&conformance);

@@ -1,29 +1,15 @@
-//! The reference corpus and its catalog.
-
-use std::path::PathBuf;
+//! Bundling one corpus case by name, and reading the resulting tree.
 
 use aicr_bundle::{BundleOptions, Deployer};
-use aicr_core::{Catalog, DirProvider, RecipeResult};
+use aicr_core::{Catalog, RecipeResult};
 
-/// `../shared/conformance`, or `None` (with a printed reason) when absent.
-pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent", dir.display());
-        None
-    }
-}
+use crate::corpus;
 
 /// The reference catalog and the recipe of a corpus case.
 pub fn case(case: &str) -> Option<(Catalog, RecipeResult)> {
-    let dir = conformance_dir()?;
-    let provider = DirProvider::open(dir.join("upstream-catalog")).unwrap();
-    let catalog = Catalog::load(Box::new(provider)).unwrap();
-    let path = dir.join("bundle").join(case).join("recipe.yaml");
-    let recipe = aicr_core::yaml::parse(&std::fs::read(&path).unwrap(), "recipe.yaml").unwrap();
-    Some((catalog, recipe))
+    let dir = aicr_test_support::conformance_dir()?;
+    let recipe = corpus::recipe(&dir.join("bundle").join(case));
+    Some((corpus::upstream_catalog(&dir), recipe))
 }
 
 /// Options for `deployer` with the corpus's repository.

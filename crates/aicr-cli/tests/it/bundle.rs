@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::{conformance_dir, run};
+use aicr_test_support::{conformance_dir, read_tree, yaml_docs};
+
+use crate::support::run;
 
 /// Deployers whose corpus cases this test checks (by case-name suffix);
 /// adding a deployer is adding it here.
@@ -21,35 +23,6 @@ fn is_prose_or_script(path: &str) -> bool {
             base,
             "deploy.sh" | "undeploy.sh" | "install.sh" | "checksums.txt"
         )
-}
-
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
-fn yaml_docs(text: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(text)
-        .unwrap()
-        .into_iter()
-        .filter(|v| !v.is_null())
-        .collect()
 }
 
 fn env_pairs(text: &str) -> BTreeMap<String, String> {
@@ -90,13 +63,13 @@ fn compare(case: &str, path: &str, ours: &[u8], theirs: &[u8]) -> Option<String>
     } else if path.ends_with(".env") {
         env_pairs(&o) != env_pairs(&t)
     } else if path.ends_with(".yaml") || path.ends_with(".yml") {
-        let mut theirs = yaml_docs(&t);
+        let mut theirs = yaml_docs(&t, path);
         // The one deliberate difference: the argocd-helm chart version is
         // valid SemVer (`0.1.0`) where the reference wrote `dev`.
         if case.ends_with("argocd-helm") && path == "Chart.yaml" && theirs[0]["version"] == "dev" {
             theirs[0]["version"] = Value::from("0.1.0");
         }
-        yaml_docs(&o) != theirs
+        yaml_docs(&o, path) != theirs
     } else {
         ours != theirs
     };
@@ -188,8 +161,8 @@ fn bundles_match_the_reference_for_every_deployer() {
             failures.push(format!("{name}: exit {code}: {err}"));
             continue;
         }
-        let ours = files(&out);
-        let theirs = files(&dir.join("expected"));
+        let ours = read_tree(&out);
+        let theirs = read_tree(&dir.join("expected"));
         let mut problems = check_checksums(name, &ours);
         let set = |m: &BTreeMap<String, Vec<u8>>| -> BTreeSet<String> {
             m.keys()
@@ -244,7 +217,7 @@ fn generated_scripts_pass_bash_syntax_check_and_verify_catches_tampering() {
         catalog_of(&conf).as_ref(),
     ]);
     assert_eq!(code, 0, "{err}");
-    let scripts: Vec<String> = files(&out)
+    let scripts: Vec<String> = read_tree(&out)
         .into_keys()
         .filter(|p| p.ends_with(".sh"))
         .collect();
@@ -447,7 +420,7 @@ fn config_supplies_bundle_defaults_and_flags_win() {
     let (code, _, err) = run(["bundle", "--config", &config_s, "--catalog", &catalog]);
     assert_eq!(code, 0, "{err}");
     assert!(out.join("helmfile.yaml").is_file());
-    let cert_manager = files(&out)
+    let cert_manager = read_tree(&out)
         .into_keys()
         .find(|p| p.ends_with("-cert-manager/values.yaml"))
         .unwrap();

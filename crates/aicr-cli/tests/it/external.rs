@@ -6,7 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 
-use crate::support::{catalog_copy, conformance_dir, run};
+use aicr_test_support::{catalog_copy, conformance_dir};
+
+use crate::support::run;
 
 const GATEWAY: &str = "components/agentgateway-crds/manifests/gateway-api-crds.yaml";
 const INFERENCE: &str = "components/agentgateway-crds/manifests/inference-extension-crds.yaml";

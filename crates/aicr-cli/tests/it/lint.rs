@@ -1,6 +1,8 @@
 //! `aicr recipe lint`.
 
-use crate::support::{catalog_copy, run};
+use aicr_test_support::{catalog_copy, edit};
+
+use crate::support::run;
 
 #[test]
 fn lint_of_the_embedded_catalog_reports_its_size() {
@@ -16,13 +18,12 @@ fn lint_of_the_embedded_catalog_reports_its_size() {
 #[test]
 fn lint_prints_one_line_per_problem_and_exits_2() {
     let dir = catalog_copy();
-    let eks = dir.path().join("overlays/eks/eks.yaml");
-    let text = std::fs::read_to_string(&eks).unwrap();
-    std::fs::write(
-        &eks,
-        text.replacen("K8s.server.version", "K8s.server.verison", 1),
-    )
-    .unwrap();
+    edit(
+        dir.path(),
+        "overlays/eks/eks.yaml",
+        "K8s.server.version",
+        "K8s.server.verison",
+    );
     let (code, out, err) = run([
         "recipe".as_ref(),
         "lint".as_ref(),

@@ -7,11 +7,11 @@
 
 use std::process::Command;
 
-use crate::support::repo;
+use aicr_test_support::repo_root;
 
 #[test]
 fn generated_bundles_are_accepted_by_the_real_tools() {
-    let tools = repo().join("target/tools");
+    let tools = repo_root().join("target/tools");
     let installed = tools.join("venv/bin/python").exists() && tools.join("node_modules").is_dir();
     if !installed {
         assert!(
@@ -24,7 +24,7 @@ fn generated_bundles_are_accepted_by_the_real_tools() {
     }
     let work = tempfile::tempdir().unwrap();
     let out = Command::new("bash")
-        .arg(repo().join("scripts/real_tool_checks.sh"))
+        .arg(repo_root().join("scripts/real_tool_checks.sh"))
         .env("AICR_BIN", env!("CARGO_BIN_EXE_aicr"))
         .env("AICR_TOOLS_DIR", &tools)
         .env("AICR_CHECK_DIR", work.path())

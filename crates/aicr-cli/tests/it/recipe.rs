@@ -1,68 +1,41 @@
 //! `aicr recipe` and `aicr query`: parity through the binary, determinism,
 //! output files, and every kind of bad input.
 
-use std::path::Path;
+use aicr_test_support::{
+    catalog_copy, conformance_dir, edit, reference_queries, strip_recipe, yaml,
+};
 
-use serde_json::Value;
-
-use crate::support::{catalog_copy, conformance_dir, run, yaml};
-
-fn args_of(row: &[&str]) -> Vec<String> {
-    [
-        "--service",
-        "--accelerator",
-        "--os",
-        "--intent",
-        "--platform",
-    ]
-    .iter()
-    .zip(row)
-    .filter(|(_, v)| **v != "any")
-    .flat_map(|(n, v)| [n.to_string(), v.to_string()])
-    .collect()
-}
-
-fn strip(mut doc: Value) -> Value {
-    let map = doc.as_object_mut().unwrap();
-    map.shift_remove("criteria");
-    map["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .shift_remove("version");
-    doc
-}
+use crate::support::run;
 
 /// Every query when `AICR_FULL_CLI_CORPUS` is set, every 25th otherwise.
 #[test]
 fn cli_output_parses_to_the_reference_recipe() {
     let Some(dir) = conformance_dir() else { return };
     let catalog = dir.join("upstream-catalog");
-    let tsv = std::fs::read_to_string(dir.join("recipe/queries.tsv")).unwrap();
     let step = if std::env::var_os("AICR_FULL_CLI_CORPUS").is_some() {
         1
     } else {
         25
     };
     let mut checked = 0;
-    for line in tsv.lines().skip(1).step_by(step) {
-        let cols: Vec<&str> = line.split('\t').collect();
+    for q in reference_queries(&dir).iter().step_by(step) {
         let mut args = vec![
             "recipe".to_string(),
             "--catalog".into(),
             catalog.display().to_string(),
         ];
-        args.extend(args_of(&cols[..5]));
+        args.extend(q.cli_args());
         args.extend(["-t".into(), "yaml".into()]);
         let (code, out, err) = run(&args);
-        assert_eq!(code.to_string(), cols[5], "{args:?}: {err}");
-        if let Some(code) = cols[6].strip_prefix("error:") {
+        assert_eq!(code, q.exit, "{args:?}: {err}");
+        if let Some(code) = q.expected.strip_prefix("error:") {
             assert!(err.contains(&format!("[{code}]")), "{err}");
         } else {
             let want = yaml(
-                &std::fs::read_to_string(dir.join(format!("recipe/outputs/{}.yaml", cols[6])))
+                &std::fs::read_to_string(dir.join(format!("recipe/outputs/{}.yaml", q.expected)))
                     .unwrap(),
             );
-            assert_eq!(strip(yaml(&out)), want, "{args:?}");
+            assert_eq!(strip_recipe(yaml(&out)), want, "{args:?}");
         }
         checked += 1;
     }
@@ -190,13 +163,6 @@ fn fails(extra: &[&str], code: i32, message: &str) {
         0,
         "{args:?} left files"
     );
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} lacks {from:?}");
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 #[test]

@@ -1,13 +1,8 @@
 //! The recipe lint on real catalogs and on catalogs broken one defect at a time.
 
-use std::path::{Path, PathBuf};
-
 use aicr_core::lint::{LintReport, Problem, lint};
 use aicr_core::{DirProvider, EmbeddedProvider};
-
-fn recipes_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../recipes")
-}
+use aicr_test_support::{catalog_copy, conformance_path, edit};
 
 fn show(report: &LintReport) -> String {
     report
@@ -27,27 +22,11 @@ fn embedded_catalog_has_no_problems() {
 
 #[test]
 fn upstream_catalog_has_no_problems() {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/upstream-catalog");
-    if !dir.is_dir() {
-        eprintln!("skipping: {} is absent", dir.display());
+    let Some(dir) = conformance_path("upstream-catalog") else {
         return;
-    }
+    };
     let report = lint(&DirProvider::open(&dir).unwrap());
     assert!(report.is_ok(), "{}", show(&report));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 /// A copy of `recipes/` with one defect introduced by `edit`.
@@ -55,17 +34,12 @@ struct Broken(tempfile::TempDir);
 
 impl Broken {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&recipes_dir(), dir.path());
-        Broken(dir)
+        Broken(catalog_copy())
     }
 
     /// Replaces the first occurrence of `from` in `file` with `to`.
     fn replace(self, file: &str, from: &str, to: &str) -> Self {
-        let path = self.0.path().join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{file} does not contain {from:?}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        edit(self.0.path(), file, from, to);
         self
     }
 

@@ -6,14 +6,11 @@ use std::path::{Path, PathBuf};
 use aicr_core::criteria::{Accelerator, Intent, Service};
 use aicr_core::schema::all;
 use aicr_core::{Catalog, Criteria, EmbeddedProvider, resolve};
+use aicr_test_support::{recipes_dir, repo_root};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn committed(name: &str) -> Value {
-    let text = std::fs::read_to_string(root().join("schemas").join(name)).unwrap();
+    let text = std::fs::read_to_string(repo_root().join("schemas").join(name)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -31,7 +28,7 @@ fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
 fn committed_schemas_match_the_types() {
     let mut stale = Vec::new();
     for file in all() {
-        let path = root().join("schemas").join(file.name);
+        let path = repo_root().join("schemas").join(file.name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(file.text.as_str()) {
             stale.push(file.name);
         }
@@ -57,7 +54,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_catalog_file_validates_against_its_schema() {
-    let recipes = root().join("recipes");
+    let recipes = recipes_dir();
     let mut files = Vec::new();
     for dir in ["overlays", "mixins", "validators"] {
         yaml_files(&recipes.join(dir), &mut files);

@@ -9,17 +9,19 @@ use aicr_core::output::{Format, render};
 use aicr_core::yaml::to_value;
 use serde_json::Value;
 
-use crate::support::{conformance_dir, parse_yaml, queries, strip_recipe};
+use aicr_test_support::{conformance_dir, reference_queries, strip_recipe, yaml};
+
+use crate::support::criteria;
 
 #[test]
 fn every_reference_query_resolves_to_the_reference_recipe() {
     let Some(dir) = conformance_dir() else { return };
     let client = Client::open(&aicr::CatalogSource::Dir(dir.join("upstream-catalog"))).unwrap();
     let mut expected_cache: HashMap<String, Value> = HashMap::new();
-    let all = queries(&dir);
+    let all = reference_queries(&dir);
     let mut failures = Vec::new();
     for q in &all {
-        let criteria = q.criteria();
+        let criteria = criteria(q);
         let outcome = if criteria.is_empty() {
             Err(aicr::Error::invalid("no criteria provided"))
         } else {
@@ -36,10 +38,10 @@ fn every_reference_query_resolves_to_the_reference_recipe() {
             (None, Ok(recipe)) => {
                 let expected = expected_cache.entry(q.expected.clone()).or_insert_with(|| {
                     let path = dir.join(format!("recipe/outputs/{}.yaml", q.expected));
-                    parse_yaml(&std::fs::read_to_string(path).unwrap())
+                    yaml(&std::fs::read_to_string(path).unwrap())
                 });
                 // Through the rendered YAML, so emission is checked too.
-                let ours = strip_recipe(parse_yaml(&render(&to_value(&recipe), Format::Yaml)));
+                let ours = strip_recipe(yaml(&render(&to_value(&recipe), Format::Yaml)));
                 if &ours != expected {
                     failures.push(format!("{:?}: differs from {}", q.flags, q.expected));
                 }

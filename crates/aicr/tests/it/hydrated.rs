@@ -11,7 +11,9 @@ use aicr_core::output::{Format, render};
 use aicr_core::yaml::to_value;
 use serde_json::Value;
 
-use crate::support::{Query, conformance_dir, parse_yaml, queries};
+use aicr_test_support::{ReferenceQuery, conformance_dir, reference_queries, yaml};
+
+use crate::support::criteria;
 
 fn strip(mut doc: Value) -> Value {
     let map = doc.as_object_mut().unwrap();
@@ -22,8 +24,8 @@ fn strip(mut doc: Value) -> Value {
 
 fn check(client: &Client, label: &str) {
     let Some(dir) = conformance_dir() else { return };
-    let all = queries(&dir);
-    let mut by_id: BTreeMap<&str, Vec<&Query>> = BTreeMap::new();
+    let all = reference_queries(&dir);
+    let mut by_id: BTreeMap<&str, Vec<&ReferenceQuery>> = BTreeMap::new();
     for q in all.iter().filter(|q| !q.expected.starts_with("error:")) {
         by_id.entry(q.expected.as_str()).or_default().push(q);
     }
@@ -34,16 +36,16 @@ fn check(client: &Client, label: &str) {
         .map(|id| {
             let text =
                 std::fs::read_to_string(dir.join(format!("recipe/outputs/{id}.yaml"))).unwrap();
-            (*id, parse_yaml(&text))
+            (*id, yaml(&text))
         })
         .collect();
     for (id, qs) in &by_id {
         let expected =
-            parse_yaml(&std::fs::read_to_string(dir.join(format!("hydrated/{id}.yaml"))).unwrap());
+            yaml(&std::fs::read_to_string(dir.join(format!("hydrated/{id}.yaml"))).unwrap());
         for q in qs {
             checked += 1;
-            let ours = match client.query(&q.criteria(), ".") {
-                Ok(doc) => strip(parse_yaml(&render(&doc, Format::Yaml))),
+            let ours = match client.query(&criteria(q), ".") {
+                Ok(doc) => strip(yaml(&render(&doc, Format::Yaml))),
                 Err(e) => {
                     failures.push(format!("{:?}: {e}", q.flags));
                     continue;
@@ -52,9 +54,7 @@ fn check(client: &Client, label: &str) {
             if ours != expected {
                 failures.push(format!("{:?}: differs from hydrated/{id}", q.flags));
             }
-            let validation = client
-                .recipe(&q.criteria())
-                .map(|r| to_value(&r.validation));
+            let validation = client.recipe(&criteria(q)).map(|r| to_value(&r.validation));
             if validation.as_ref().ok() != Some(&outputs[*id]["validation"]) {
                 failures.push(format!(
                     "{:?}: validation differs from recipe/outputs/{id}",
