@@ -42,6 +42,7 @@ pub fn bundle(
     options: &BundleOptions,
     fetched: &FetchedFiles,
 ) -> Result<FileTree> {
+    aicr_core::ident::check_recipe(recipe, "recipe")?;
     let prepared = prepare(catalog, recipe, options, fetched)?;
     let mut tree = match options.deployer {
         Deployer::Helm => helm::generate(&prepared, options)?,

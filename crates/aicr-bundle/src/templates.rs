@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use aicr_core::error::{Error, Result};
 
+use crate::yamlout::shell_quote;
+
 /// The license comment block of generated charts and scripts.
 pub const LICENSE_HEADER: &str = include_str!("../templates/license.txt");
 
@@ -50,6 +52,7 @@ fn environment() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
         env.add_global("license", LICENSE_HEADER.trim_end());
+        env.add_filter("sh", |text: String| shell_quote(&text));
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .expect("bundled templates are valid");

@@ -48,6 +48,28 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The one shell-quoting filter every script interpolation goes
+    /// through: bash reads back exactly the text, whatever it holds.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // runs bash to check what it reads back
+    fn shell_quote_round_trips_through_bash() {
+        let samples = [
+            "plain", "", "it's", "$(id)", "`id`", "a; b", "a\nb", "*", "\"q\"", "\\", "'''",
+            "a b\tc",
+        ];
+        for text in samples {
+            let script = format!("printf %s {}", shell_quote(text));
+            let Ok(out) = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(&script)
+                .output()
+            else {
+                return;
+            };
+            assert_eq!(String::from_utf8_lossy(&out.stdout), text, "{script}");
+        }
+    }
+
     #[test]
     fn values_files_use_four_spaces_and_sorted_keys() {
         let v = json!({"b": {"w": 1, "x": [{"k": "v", "e": "f"}]}, "a": "109"});

@@ -23,6 +23,7 @@ pub mod config;
 pub mod criteria;
 pub mod error;
 pub mod header;
+pub mod ident;
 pub mod lint;
 pub mod load;
 pub mod measurement;

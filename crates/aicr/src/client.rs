@@ -110,8 +110,8 @@ impl Client {
     pub fn parse_recipe(&self, bytes: &[u8], origin: &str) -> Result<RecipeResult> {
         let doc: Value = aicr_core::yaml::parse(bytes, origin)?;
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
-        match kind {
-            "" | "RecipeResult" => aicr_core::yaml::parse(bytes, origin),
+        let recipe = match kind {
+            "" | "RecipeResult" => aicr_core::yaml::parse(bytes, origin)?,
             "RecipeMetadata" => {
                 let criteria = doc.pointer("/spec/criteria").cloned().ok_or_else(|| {
                     Error::invalid(format!(
@@ -121,13 +121,17 @@ impl Client {
                 let criteria: Criteria = serde_json::from_value(criteria).map_err(|e| {
                     Error::invalid(format!("{origin}: spec.criteria is not valid")).with_source(e)
                 })?;
-                self.recipe(&criteria)
+                self.recipe(&criteria)?
             }
-            other => Err(Error::invalid(format!(
-                "recipe file has kind {:?}, but \"RecipeResult\" is required",
-                aicr_core::error::escape(other)
-            ))),
-        }
+            other => {
+                return Err(Error::invalid(format!(
+                    "recipe file has kind {:?}, but \"RecipeResult\" is required",
+                    aicr_core::error::escape(other)
+                )));
+            }
+        };
+        aicr_core::ident::check_recipe(&recipe, origin)?;
+        Ok(recipe)
     }
 
     /// Downloads the third-party manifests `recipe` names that the catalog

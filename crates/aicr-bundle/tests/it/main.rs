@@ -8,6 +8,7 @@ mod argocd_helm;
 mod corpus;
 mod determinism;
 mod gotmpl;
+mod hostile;
 mod support;
 mod verify;
 mod write;
