@@ -181,6 +181,13 @@ impl DynamicPath {
         if component.is_empty() || path.is_empty() || path.split('.').any(str::is_empty) {
             return Err(bad());
         }
+        let max = aicr_core::values::MAX_PATH_SEGMENTS;
+        if path.split('.').count() > max {
+            return Err(Error::invalid(format!(
+                "invalid --dynamic for component {:?}: the path has more than {max} segments",
+                aicr_core::error::escape(component)
+            )));
+        }
         Ok(DynamicPath {
             component: component.to_string(),
             path: path.split('.').map(str::to_string).collect(),
@@ -222,6 +229,13 @@ pub struct BundleOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn very_deep_dynamic_paths_are_refused() {
+        let deep = format!("c:{}", vec!["a"; 20_000].join("."));
+        let err = DynamicPath::parse(&deep).unwrap_err();
+        assert!(err.to_string().len() < 400);
+    }
 
     #[test]
     fn tolerations_parse_both_forms() {

@@ -53,7 +53,8 @@ impl SetOverride {
     pub fn parse(input: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::invalid(format!(
-                "invalid --set {input:?}: {why} (expected component:path=value)"
+                "invalid --set {:?}: {why} (expected component:path=value)",
+                crate::error::escape(&shorten(input))
             ))
         };
         let (component, rest) = input.split_once(':').ok_or_else(|| bad("missing ':'"))?;
@@ -66,16 +67,53 @@ impl SetOverride {
         if path.is_empty() || path.split('.').any(str::is_empty) {
             return Err(bad("empty path segment"));
         }
+        if path.split('.').count() > MAX_PATH_SEGMENTS {
+            return Err(bad(&format!(
+                "the path has more than {MAX_PATH_SEGMENTS} segments"
+            )));
+        }
+        // `component:enabled=...` switches a component; take the boolean
+        // spellings Go's strconv.ParseBool takes, as the reference does,
+        // and refuse the rest rather than guess.
+        let value = if path == "enabled" {
+            Value::Bool(parse_go_bool(raw.trim()).ok_or_else(|| {
+                bad("enabled takes true or false (also 1, t, T, TRUE, True, 0, f, F, FALSE, False)")
+            })?)
+        } else {
+            typed_scalar(raw)
+        };
         Ok(SetOverride {
             component: component.to_string(),
             path: path.split('.').map(str::to_string).collect(),
-            value: typed_scalar(raw),
+            value,
         })
     }
 
     /// Writes the value at its path in `values`, creating mappings on the way.
     pub fn apply(&self, values: &mut Values) {
         set_path(values, &self.path, self.value.clone());
+    }
+}
+
+/// Deepest value path `--set` and `--dynamic` accept: far beyond any chart,
+/// and shallow enough that nothing recursing over it can overflow.
+pub const MAX_PATH_SEGMENTS: usize = 64;
+
+/// The first 120 characters of echoed input, so a huge flag value does not
+/// become a huge message.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+pub fn parse_go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
     }
 }
 
@@ -115,6 +153,35 @@ pub fn set_path(values: &mut Values, path: &[String], value: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enabled_takes_go_boolean_spellings_and_refuses_the_rest() {
+        for (raw, want) in [
+            ("True", true),
+            ("1", true),
+            ("t", true),
+            ("F", false),
+            ("0", false),
+        ] {
+            let set = SetOverride::parse(&format!("gpuoperator:enabled={raw}")).unwrap();
+            assert_eq!(set.value, Value::Bool(want), "{raw}");
+        }
+        for raw in ["yes", "on", "", "tRuE"] {
+            assert!(
+                SetOverride::parse(&format!("c:enabled={raw}")).is_err(),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn very_deep_paths_are_refused_with_a_short_message() {
+        let deep = format!("c:{}=1", vec!["a"; 20_000].join("."));
+        let err = SetOverride::parse(&deep).unwrap_err();
+        assert!(err.to_string().len() < 400, "{}", err.to_string().len());
+        let ok = format!("c:{}=1", vec!["a"; MAX_PATH_SEGMENTS].join("."));
+        assert!(SetOverride::parse(&ok).is_ok());
+    }
     use serde_json::json;
 
     fn map(v: Value) -> Values {
