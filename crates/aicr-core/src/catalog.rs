@@ -293,9 +293,10 @@ impl Catalog {
     }
 }
 
-/// Parses a catalog document, from the provider's JSON digest when it has
-/// one (the embedded catalog), else from the YAML; a digest that does not
-/// fit the type falls back to the YAML so the error carries a line number.
+/// Parses a catalog document, from the provider's pre-parsed compact form
+/// when it has one (the embedded catalog), else from the YAML; a compact
+/// form that does not fit the type falls back to the YAML so the error
+/// carries a line number.
 fn parse_doc<T: serde::de::DeserializeOwned>(
     provider: &dyn DataProvider,
     path: &str,
@@ -303,8 +304,8 @@ fn parse_doc<T: serde::de::DeserializeOwned>(
     origin: &str,
 ) -> Result<T> {
     if let Some(doc) = provider
-        .digest(path)
-        .and_then(|json| serde_json::from_str(json).ok())
+        .parsed(path)
+        .and_then(crate::embedded::from_compact)
     {
         return Ok(doc);
     }
