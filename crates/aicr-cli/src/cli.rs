@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aicr::core::config::{AicrConfig, CriteriaConfig, RecipeConfig};
-use aicr::core::output::{Format, render, render_selected};
+use aicr::core::output::{Format, render_owned, render_selected};
 use aicr::core::yaml::to_value;
 use aicr::{Client, Criteria, Error, Result};
 use clap::{Args, Parser, Subcommand};
@@ -283,7 +283,7 @@ fn recipe(args: RecipeArgs) -> Result<()> {
         config_output,
     } = args.criteria.prepare()?;
     let recipe = client.recipe(&criteria)?;
-    let text = render(&to_value(&recipe), format);
+    let text = render_owned(to_value(&recipe), format);
     write_output(
         args.output.as_deref().or(config_output.as_deref()),
         text.as_bytes(),
