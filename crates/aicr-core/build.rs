@@ -19,7 +19,7 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let mut blob = Vec::new();
     let mut out = String::from(
-        "/// Every catalog file, sorted by path, with the range of its compact\n/// form in [`COMPACT`].\npub static FILES: &[(&str, &[u8], Option<(u32, u32)>)] = &[\n",
+        "/// A catalog file: its path, its bytes and the range of its compact\n/// form in [`COMPACT`].\npub type Entry = (&'static str, &'static [u8], Option<(u32, u32)>);\n/// Every catalog file, sorted by path.\npub static FILES: &[Entry] = &[\n",
     );
     for (rel, abs) in &files {
         let range = parse(abs).map(|value| {

@@ -52,7 +52,7 @@ pub fn check_relative(path: &str) -> Result<()> {
     Ok(())
 }
 
-type EmbeddedEntry = (&'static str, &'static [u8], Option<(u32, u32)>);
+type EmbeddedEntry = embedded::Entry;
 
 fn embedded_entry(path: &str) -> Option<&'static EmbeddedEntry> {
     let i = embedded::FILES
