@@ -9,9 +9,10 @@
 //! blob is one `&str`, checked once when it is compiled in: strings are
 //! sliced out of it without validating them again. Reading it is a walk
 //! over the text that hands borrowed strings to the visitors and exact
-//! sequence and map lengths as size hints, several times cheaper than
-//! parsing the same data as JSON text, and start-up is most of what a
-//! command costs.
+//! sequence and map lengths as size hints. It is cheaper than parsing the
+//! same data as JSON text (loading the catalog went from 2.2 M to 1.8 M
+//! instructions; most of the rest is allocating the owned documents), and
+//! start-up is most of what a command costs.
 //!
 //! The deserializer behaves like `serde_json` reading the equivalent JSON
 //! for every shape the catalog types use (the data is self-describing, so
