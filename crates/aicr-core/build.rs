@@ -1,7 +1,8 @@
 //! Embeds the catalog in `recipes/` at compile time as a sorted list of
-//! (relative path, bytes, digest), so the binary needs no files at run
-//! time. The digest is the YAML document pre-parsed into JSON: parsing JSON
-//! at start-up is several times cheaper than parsing YAML, and start-up is
+//! (relative path, bytes, compact range), so the binary needs no files at
+//! run time. The compact range locates the YAML document pre-parsed into
+//! the compact binary form of `src/embedded.rs` within one blob: decoding
+//! it is many times cheaper than parsing YAML (or JSON), and start-up is
 //! most of what `aicr recipe` costs.
 
 // A build script reads OUT_DIR from the environment and writes its
@@ -19,21 +20,33 @@ fn main() {
         collect(&root, &root, &mut files);
     }
     files.sort();
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let mut blob = Vec::new();
     let mut out = String::from(
-        "/// Every catalog file, sorted by path, with its JSON digest.\npub static FILES: &[(&str, &[u8], Option<&str>)] = &[\n",
+        "/// A catalog file: its path, its bytes and the range of its compact\n/// form in [`COMPACT`].\npub type Entry = (&'static str, &'static [u8], Option<(u32, u32)>);\n/// Every catalog file, sorted by path.\npub static FILES: &[Entry] = &[\n",
     );
     for (rel, abs) in &files {
-        let digest = digest(abs);
+        let range = parse(abs).map(|value| {
+            let start = blob.len();
+            encode(&value, &mut blob);
+            (
+                u32::try_from(start).unwrap(),
+                u32::try_from(blob.len()).unwrap(),
+            )
+        });
         writeln!(
             out,
-            "    ({rel:?}, include_bytes!({:?}), {digest:?}),",
+            "    ({rel:?}, include_bytes!({:?}), {range:?}),",
             abs.display().to_string()
         )
         .unwrap();
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded_catalog.rs");
-    std::fs::write(dest, out).unwrap();
+    out.push_str(
+        "/// The pre-parsed documents, one after the other.\npub static COMPACT: &str = include_str!(concat!(env!(\"OUT_DIR\"), \"/catalog.bin\"));\n",
+    );
+    std::fs::write(out_dir.join("catalog.bin"), blob).unwrap();
+    std::fs::write(out_dir.join("embedded_catalog.rs"), out).unwrap();
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
@@ -59,9 +72,9 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
     }
 }
 
-/// The file as JSON text, when it is one YAML document of data (manifests
-/// that are Helm templates are not, and stay text only).
-fn digest(path: &Path) -> Option<String> {
+/// The file's data, when it is one YAML document of data (manifests that
+/// are Helm templates are not, and stay text only).
+fn parse(path: &Path) -> Option<serde_json::Value> {
     let is_yaml = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
@@ -70,6 +83,74 @@ fn digest(path: &Path) -> Option<String> {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_saphyr::from_str(&text).ok()?;
-    serde_json::to_string(&value).ok()
+    serde_saphyr::from_str(&text).ok()
+}
+
+// Tags of the compact form; `src/embedded.rs` documents and decodes it.
+const NULL: u8 = 0;
+const FALSE: u8 = 1;
+const TRUE: u8 = 2;
+const U64: u8 = 3;
+const I64: u8 = 4;
+const F64: u8 = 5;
+const STR: u8 = 6;
+const SEQ: u8 = 7;
+const MAP: u8 = 8;
+
+fn encode_len(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let b = (n & 0x3f) as u8;
+        n >>= 6;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x40);
+    }
+}
+
+fn encode_word(tag: u8, bits: u64, out: &mut Vec<u8>) {
+    out.push(tag);
+    out.extend_from_slice(format!("{bits:016x}").as_bytes());
+}
+
+fn encode_str(s: &str, out: &mut Vec<u8>) {
+    out.push(STR);
+    encode_len(s.len(), out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Writes `value` in the compact form.
+fn encode(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push(NULL),
+        Value::Bool(b) => out.push(if *b { TRUE } else { FALSE }),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                encode_word(U64, u, out);
+            } else if let Some(i) = n.as_i64() {
+                encode_word(I64, i as u64, out);
+            } else {
+                let f = n.as_f64().expect("a JSON number is u64, i64 or f64");
+                encode_word(F64, f.to_bits(), out);
+            }
+        }
+        Value::String(s) => encode_str(s, out),
+        Value::Array(items) => {
+            out.push(SEQ);
+            encode_len(items.len(), out);
+            for item in items {
+                encode(item, out);
+            }
+        }
+        Value::Object(map) => {
+            out.push(MAP);
+            encode_len(map.len(), out);
+            for (key, item) in map {
+                encode_str(key, out);
+                encode(item, out);
+            }
+        }
+    }
 }

@@ -1,8 +1,20 @@
 //! Whole-process figures for the `aicr` binary: wall time over many runs
-//! and the peak resident memory of a run, measured with `wait4`. Bundles
-//! are written under `$TMPDIR` (set `TMPDIR=/dev/shm` to leave the disk
-//! out of the figure).
+//! and the peak resident memory of a run, measured with `wait4`.
+//!
+//! `cargo xtask bench [--reference BIN] [RUNS]`
+//!
+//! With `--reference`, the reference binary (NVIDIA/aicr, Go) runs the
+//! same commands in the same loop, interleaved with ours (the order
+//! alternates from run to run), and the report gives both medians and
+//! their ratio. An empty process (`/bin/true`) is measured alongside as the
+//! floor of any command on the machine.
+//!
+//! Bundles are written to a fresh directory per run under `$TMPDIR` when
+//! it is set, else `/dev/shm` (tmpfs: the disk is left out of the figure),
+//! else the system temporary directory; each is removed after its run,
+//! outside the timed part.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,8 +34,96 @@ const RECIPE: &[&str] = &[
     "kubeflow",
 ];
 
+const RECIPE_LABEL: &str = "recipe eks/h100/ubuntu/training/kubeflow";
+const BUNDLE_LABEL: &str = "bundle eks/h100/ubuntu/training/kubeflow -d helm";
+
+/// One binary under test and the figures of its runs of one command.
+struct Subject {
+    name: &'static str,
+    bin: PathBuf,
+    /// Arguments; `{n}` becomes the run number.
+    args: Vec<String>,
+    times: Vec<Duration>,
+    peak_kib: i64,
+}
+
+impl Subject {
+    fn new(name: &'static str, bin: &Path, args: &[&str]) -> Self {
+        Subject {
+            name,
+            bin: bin.to_path_buf(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            times: Vec::new(),
+            peak_kib: 0,
+        }
+    }
+
+    /// Runs once, timing it from spawn to reap.
+    fn run_once(&mut self, run: usize, label: &str) -> Result<()> {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| a.replace("{n}", &run.to_string()))
+            .collect();
+        let start = Instant::now();
+        let child = Command::new(&self.bin)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("running {}", self.bin.display()))?;
+        let (ok, rss) = wait_with_rss(child.id())?;
+        self.times.push(start.elapsed());
+        self.peak_kib = self.peak_kib.max(rss);
+        if !ok {
+            bail!("{} {label} failed", self.name);
+        }
+        Ok(())
+    }
+
+    fn median(&self) -> f64 {
+        let mut t = self.times.clone();
+        t.sort();
+        ms(t[t.len() / 2])
+    }
+
+    fn print(&self, label: &str) {
+        let mut t = self.times.clone();
+        t.sort();
+        let mean = t.iter().map(|d| ms(*d)).sum::<f64>() / t.len() as f64;
+        println!(
+            "{:<9} {label}: {} runs, median {:.2} ms, mean {:.2} ms, p95 {:.2} ms, peak RSS {:.1} MiB",
+            self.name,
+            t.len(),
+            ms(t[t.len() / 2]),
+            mean,
+            ms(t[t.len() * 95 / 100]),
+            self.peak_kib as f64 / 1024.0
+        );
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 pub fn run(args: &[String]) -> Result<()> {
-    let runs: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(200);
+    let mut runs = 200;
+    let mut reference: Option<PathBuf> = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--reference" => {
+                let path = it.next().context("--reference needs a path")?;
+                reference = Some(PathBuf::from(path));
+            }
+            n => runs = n.parse().with_context(|| format!("runs: {n:?}"))?,
+        }
+    }
+    if runs == 0 {
+        bail!("runs must be at least 1");
+    }
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--release", "-p", "aicr-cli"])
         .current_dir(crate::root())
@@ -31,65 +131,109 @@ pub fn run(args: &[String]) -> Result<()> {
     if !status.success() {
         bail!("release build failed");
     }
-    let bin = crate::root().join("target/release/aicr");
-    report(
-        &bin,
-        "aicr recipe eks/h100/ubuntu/training/kubeflow",
-        RECIPE,
-        runs,
-    )?;
-
-    let work = std::env::temp_dir().join(format!("aicr-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
-    let recipe = work.join("recipe.yaml").to_string_lossy().into_owned();
-    let mut args: Vec<&str> = RECIPE.to_vec();
-    args.extend(["-o", &recipe]);
-    if !Command::new(&bin).args(&args).status()?.success() {
-        bail!("writing the bench recipe failed");
+    let ours = crate::root().join("target/release/aicr");
+    if let Some(r) = &reference
+        && !r.is_file()
+    {
+        bail!("reference binary {} not found", r.display());
     }
-    let out = work.join("bundle-{n}").to_string_lossy().into_owned();
-    let bundle = ["bundle", "-r", &recipe, "-d", "helm", "-o", &out];
-    let label = "aicr bundle eks/h100/ubuntu/training/kubeflow --deployer helm";
-    let result = report(&bin, label, &bundle, runs);
-    std::fs::remove_dir_all(&work)?;
+
+    let work = bench_dir().join(format!("aicr-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let result = measure(&ours, reference.as_deref(), &work, runs);
+    let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-fn report(bin: &std::path::Path, label: &str, args: &[&str], runs: usize) -> Result<()> {
-    let mut times: Vec<Duration> = Vec::with_capacity(runs);
-    let mut peak_kib = 0;
-    for run in 0..runs {
-        // `{n}` in an argument becomes the run number: each bundle run
-        // writes a fresh directory, as a user's first run does.
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.replace("{n}", &run.to_string()))
-            .collect();
-        let start = Instant::now();
-        let child = Command::new(bin)
+fn bench_dir() -> PathBuf {
+    if std::env::var_os("TMPDIR").is_some() {
+        return std::env::temp_dir();
+    }
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+fn measure(ours: &Path, reference: Option<&Path>, work: &Path, runs: usize) -> Result<()> {
+    println!("bundles under {}", work.display());
+    let floor = Path::new("/bin/true");
+    let mut subjects = vec![Subject::new("aicr-rs", ours, RECIPE)];
+    if let Some(r) = reference {
+        subjects.push(Subject::new("reference", r, RECIPE));
+    }
+    if floor.is_file() {
+        subjects.push(Subject::new("empty", floor, &[]));
+    }
+    interleave(&mut subjects, RECIPE_LABEL, runs, |_, _| Ok(()))?;
+    report(&subjects, RECIPE_LABEL);
+
+    // Each tool bundles the recipe it wrote itself.
+    let mut subjects = Vec::new();
+    for (name, bin) in std::iter::once(("aicr-rs", ours)).chain(reference.map(|r| ("reference", r)))
+    {
+        let recipe = work.join(format!("{name}-recipe.yaml"));
+        let recipe = recipe.to_string_lossy().into_owned();
+        let mut args: Vec<&str> = RECIPE.to_vec();
+        args.extend(["-o", &recipe]);
+        if !Command::new(bin)
             .args(&args)
             .stderr(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("running {}", bin.display()))?;
-        let (ok, rss) = wait_with_rss(child.id())?;
-        times.push(start.elapsed());
-        peak_kib = peak_kib.max(rss);
-        if !ok {
-            bail!("{label} failed");
+            .status()?
+            .success()
+        {
+            bail!("{name}: writing the bench recipe failed");
+        }
+        let out = work.join(format!("{name}-bundle-{{n}}"));
+        let out = out.to_string_lossy().into_owned();
+        subjects.push(Subject::new(
+            name,
+            bin,
+            &["bundle", "-r", &recipe, "-d", "helm", "-o", &out],
+        ));
+    }
+    interleave(&mut subjects, BUNDLE_LABEL, runs, |s, run| {
+        // A fresh directory each run, as a user's first run; removed
+        // outside the timed part so tmpfs does not fill up.
+        let dir = s.args[6].replace("{n}", &run.to_string());
+        std::fs::remove_dir_all(&dir).with_context(|| format!("{} wrote no bundle", s.name))
+    })?;
+    report(&subjects, BUNDLE_LABEL);
+    Ok(())
+}
+
+/// Runs every subject `runs` times, one after the other within a round,
+/// rotating which goes first so none always follows the same neighbour.
+fn interleave(
+    subjects: &mut [Subject],
+    label: &str,
+    runs: usize,
+    after: impl Fn(&Subject, usize) -> Result<()>,
+) -> Result<()> {
+    let n = subjects.len();
+    for run in 0..runs {
+        for k in 0..n {
+            let s = &mut subjects[(run + k) % n];
+            s.run_once(run, label)?;
+            after(s, run)?;
         }
     }
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let mean = times.iter().map(|d| ms(*d)).sum::<f64>() / times.len() as f64;
-    println!(
-        "{label}: {runs} runs, median {:.2} ms, mean {:.2} ms, p95 {:.2} ms, peak RSS {:.1} MiB",
-        ms(times[times.len() / 2]),
-        mean,
-        ms(times[times.len() * 95 / 100]),
-        peak_kib as f64 / 1024.0
-    );
     Ok(())
+}
+
+fn report(subjects: &[Subject], label: &str) {
+    for s in subjects {
+        s.print(label);
+    }
+    let find = |name: &str| subjects.iter().find(|s| s.name == name);
+    if let (Some(ours), Some(reference)) = (find("aicr-rs"), find("reference")) {
+        println!(
+            "ratio     {label}: reference / aicr-rs = {:.1}x (medians)",
+            reference.median() / ours.median()
+        );
+    }
 }
 
 /// Waits for `pid` and returns (exited with 0, its peak resident set in KiB).

@@ -178,7 +178,7 @@ impl Catalog {
     }
 
     /// A values file, parsed on every call: the catalog keeps no caches, and
-    /// an embedded file parses from its JSON digest in microseconds.
+    /// an embedded file parses from its pre-parsed compact form in microseconds.
     pub fn values_file(&self, path: &str) -> Result<Values> {
         check_relative(path)?;
         let bytes = self.provider.read(path)?.ok_or_else(|| {

@@ -21,6 +21,7 @@
 pub mod catalog;
 pub mod config;
 pub mod criteria;
+mod embedded;
 pub mod error;
 pub mod header;
 pub mod ident;

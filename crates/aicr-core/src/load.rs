@@ -171,7 +171,7 @@ impl<'p> Loader<'p> {
         Ok(out)
     }
 
-    /// Parses one document strictly, from the layer's JSON digest when it
+    /// Parses one document strictly, from the layer's pre-parsed compact form when it
     /// has one. When that fails: the error (fail-fast), or every problem
     /// the lenient second read finds (collect).
     fn document<T: DeserializeOwned + Document>(
@@ -432,8 +432,8 @@ fn owners<'p>(provider: &'p dyn DataProvider, path: &str) -> Vec<(&'p dyn DataPr
     out
 }
 
-/// Parses a catalog document, from the provider's JSON digest when it has
-/// one (the embedded catalog), else from the YAML; a digest that does not
+/// Parses a catalog document, from the provider's pre-parsed compact form when it has
+/// one (the embedded catalog), else from the YAML; a compact form that does not
 /// fit the type falls back to the YAML so the error carries a line number.
 pub(crate) fn parse_doc<T: DeserializeOwned>(
     provider: &dyn DataProvider,
@@ -442,8 +442,8 @@ pub(crate) fn parse_doc<T: DeserializeOwned>(
     origin: &str,
 ) -> Result<T> {
     if let Some(doc) = provider
-        .digest(path)
-        .and_then(|json| serde_json::from_str(json).ok())
+        .parsed(path)
+        .and_then(crate::embedded::from_compact)
     {
         return Ok(doc);
     }

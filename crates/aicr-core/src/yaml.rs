@@ -84,9 +84,14 @@ pub fn sort_keys(value: &mut Value) {
 
 /// Renders YAML with keys sorted recursively and 2-space indentation.
 pub fn to_yaml(value: &Value) -> String {
-    let mut sorted = value.clone();
-    sort_keys(&mut sorted);
-    serde_saphyr::to_string(&sorted).expect("JSON values always render as YAML")
+    into_yaml(value.clone())
+}
+
+/// [`to_yaml`] of a value the caller no longer needs: sorts it in place
+/// instead of sorting a copy.
+pub fn into_yaml(mut value: Value) -> String {
+    sort_keys(&mut value);
+    serde_saphyr::to_string(&value).expect("JSON values always render as YAML")
 }
 
 /// Renders indented JSON (2 spaces, declared order) with a trailing newline.
