@@ -108,10 +108,28 @@ impl Client {
     /// `kind`), or a `RecipeMetadata` with `spec.criteria`, which is
     /// resolved against this client's catalog. `origin` names it in errors.
     pub fn parse_recipe(&self, bytes: &[u8], origin: &str) -> Result<RecipeResult> {
+        // Parse once as the common case; only a document that is not a
+        // RecipeResult is read again to find out what it is.
+        let recipe = match aicr_core::yaml::parse::<RecipeResult>(bytes, origin) {
+            Ok(recipe) => recipe,
+            Err(not_a_result) => self.recipe_from_other_kind(bytes, origin, not_a_result)?,
+        };
+        aicr_core::ident::check_recipe(&recipe, origin)?;
+        Ok(recipe)
+    }
+
+    /// A recipe file that did not parse as a `RecipeResult`: a
+    /// `RecipeMetadata` with `spec.criteria` is resolved; another kind is
+    /// named in the error; a RecipeResult with a mistake keeps its error.
+    fn recipe_from_other_kind(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+        not_a_result: Error,
+    ) -> Result<RecipeResult> {
         let doc: Value = aicr_core::yaml::parse(bytes, origin)?;
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
-        let recipe = match kind {
-            "" | "RecipeResult" => aicr_core::yaml::parse(bytes, origin)?,
+        match doc.get("kind").and_then(Value::as_str).unwrap_or("") {
+            "" | "RecipeResult" => Err(not_a_result),
             "RecipeMetadata" => {
                 let criteria = doc.pointer("/spec/criteria").cloned().ok_or_else(|| {
                     Error::invalid(format!(
@@ -121,17 +139,13 @@ impl Client {
                 let criteria: Criteria = serde_json::from_value(criteria).map_err(|e| {
                     Error::invalid(format!("{origin}: spec.criteria is not valid")).with_source(e)
                 })?;
-                self.recipe(&criteria)?
+                self.recipe(&criteria)
             }
-            other => {
-                return Err(Error::invalid(format!(
-                    "recipe file has kind {:?}, but \"RecipeResult\" is required",
-                    aicr_core::error::escape(other)
-                )));
-            }
-        };
-        aicr_core::ident::check_recipe(&recipe, origin)?;
-        Ok(recipe)
+            other => Err(Error::invalid(format!(
+                "recipe file has kind {:?}, but \"RecipeResult\" is required",
+                aicr_core::error::escape(other)
+            ))),
+        }
     }
 
     /// Downloads the third-party manifests `recipe` names that the catalog
