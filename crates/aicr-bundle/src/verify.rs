@@ -136,7 +136,7 @@ fn more(total: usize) -> String {
 
 /// What one path inside the bundle is, read without following links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     File,
     Dir,
     Symlink,
@@ -319,7 +319,7 @@ fn hash_regular_file(path: &Path) -> std::result::Result<String, Problem> {
 
 /// Every path under `root/prefix` with its kind, relative to `root`.
 /// Links are recorded, never followed.
-fn walk(root: &Path, prefix: &str, out: &mut BTreeMap<String, Kind>) -> io::Result<()> {
+pub(crate) fn walk(root: &Path, prefix: &str, out: &mut BTreeMap<String, Kind>) -> io::Result<()> {
     for entry in fs::read_dir(root.join(prefix))? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -31,6 +31,9 @@ pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
             dir.display()
         )));
     }
+    if existing != Existing::Missing {
+        refuse_links_and_special_files(dir)?;
+    }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -145,6 +148,37 @@ fn output_error(shown: &str, what: &str, e: io::Error) -> Error {
     Error::new(code, format!("{what} output {shown}")).with_source(e)
 }
 
+/// A directory we replace must hold only regular files and folders: a
+/// link's target or a FIFO is never read into the new bundle.
+fn refuse_links_and_special_files(dir: &Path) -> Result<()> {
+    let mut entries = std::collections::BTreeMap::new();
+    crate::verify::walk(dir, "", &mut entries)
+        .map_err(|e| Error::internal(format!("reading {}", dir.display())).with_source(e))?;
+    let odd: Vec<String> = entries
+        .iter()
+        .filter(|(_, k)| {
+            matches!(
+                k,
+                crate::verify::Kind::Symlink | crate::verify::Kind::Special
+            )
+        })
+        .map(|(p, _)| aicr_core::error::escape(p))
+        .collect();
+    if odd.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "output directory {} holds symbolic links or special files ({}{}); remove them or write the bundle elsewhere",
+        aicr_core::error::escape(&dir.display().to_string()),
+        odd.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if odd.len() > 5 {
+            format!(" and {} more", odd.len() - 5)
+        } else {
+            String::new()
+        }
+    )))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Existing {
     Missing,
@@ -218,9 +252,21 @@ fn carry_over(dir: &Path, tmp: &Path, tree: &FileTree, existing: Existing) -> io
     } else {
         Vec::new()
     };
-    let mut files = Vec::new();
-    walk(dir, "", &mut files)?;
-    for rel in files {
+    let mut entries = std::collections::BTreeMap::new();
+    crate::verify::walk(dir, "", &mut entries)?;
+    for (rel, kind) in entries {
+        // Only regular files are carried over: a link's target or a FIFO
+        // is never read into the new bundle.
+        match kind {
+            crate::verify::Kind::Dir => continue,
+            crate::verify::Kind::File => {}
+            crate::verify::Kind::Symlink | crate::verify::Kind::Special => {
+                return Err(io::Error::other(format!(
+                    "{} is a symbolic link or special file; remove it or write the bundle elsewhere",
+                    aicr_core::error::escape(&rel)
+                )));
+            }
+        }
         let stale_folder = existing == Existing::Bundle && is_numbered_folder_path(&rel);
         if tree.get(&rel).is_some() || rel == CHECKSUMS_FILE || owned.contains(&rel) || stale_folder
         {
@@ -240,25 +286,6 @@ fn is_numbered_folder_path(rel: &str) -> bool {
     let first = rel.split('/').next().unwrap_or("");
     let b = first.as_bytes();
     rel.contains('/') && b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-'
-}
-
-/// Every file under `root/prefix`, as paths relative to `root`.
-pub(crate) fn walk(root: &Path, prefix: &str, out: &mut Vec<String>) -> io::Result<()> {
-    for entry in fs::read_dir(root.join(prefix))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if entry.file_type()?.is_dir() {
-            walk(root, &rel, out)?;
-        } else {
-            out.push(rel);
-        }
-    }
-    Ok(())
 }
 
 /// Renames `tmp` to `dir`, moving an existing `dir` aside first and

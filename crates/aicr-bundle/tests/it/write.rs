@@ -135,3 +135,26 @@ mod write_file {
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn force_never_reads_a_link_target_into_the_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(tmp.path().join("secret"), "s").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("secret"), dir.join("link")).unwrap();
+    let err = write_tree(&sample(), &dir, true).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+    assert!(
+        std::fs::symlink_metadata(dir.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        2,
+        "no temporary left"
+    );
+}
