@@ -38,24 +38,31 @@ pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("output path {} names no directory", dir.display())))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = parent.join(format!(".{name}.aicr-tmp-{}", std::process::id()));
+    if dir.file_name().is_none() {
+        return Err(Error::invalid(format!(
+            "output path {} names no directory",
+            dir.display()
+        )));
+    }
+    // Short fixed-length sibling names (a 255-byte directory name must
+    // work), unique within the process.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("{}-{n}", std::process::id());
+    let tmp = parent.join(format!(".aicr-tmp-{id}"));
+    let old = parent.join(format!(".aicr-old-{id}"));
+    let shown = aicr_core::error::escape(&dir.display().to_string());
     let fail = |what: &str, e: io::Error| {
-        Error::internal(format!("writing bundle to {}: {what}: {e}", dir.display()))
+        Error::internal(format!("writing bundle to {shown}: {what}")).with_source(e)
     };
-    let _ = fs::remove_dir_all(&tmp);
     let result = (|| {
-        fs::create_dir_all(&tmp).map_err(|e| fail("creating a temporary directory", e))?;
+        fs::create_dir(&tmp).map_err(|e| fail("creating a temporary directory", e))?;
         write_files(tree, &tmp).map_err(|e| fail("writing files", e))?;
         if existing != Existing::Missing {
             carry_over(dir, &tmp, tree, existing)
                 .map_err(|e| fail("keeping unrelated files", e))?;
         }
-        swap(dir, &tmp, &parent, &name).map_err(|e| fail("moving the bundle into place", e))
+        swap(dir, &tmp, &old, &shown)
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
@@ -288,19 +295,35 @@ fn is_numbered_folder_path(rel: &str) -> bool {
     rel.contains('/') && b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-'
 }
 
-/// Renames `tmp` to `dir`, moving an existing `dir` aside first and
-/// removing it only once the new one is in place.
-fn swap(dir: &Path, tmp: &Path, parent: &Path, name: &str) -> io::Result<()> {
-    if !dir.exists() {
-        return fs::rename(tmp, dir);
+/// Renames `tmp` to `dir`, moving an existing `dir` aside to `old` first
+/// and removing it only once the new one is in place. Losing a race to
+/// another writer is CONFLICT, and nothing of this run is kept; a previous
+/// bundle that cannot be removed afterwards is an error, never a silent
+/// leftover.
+fn swap(dir: &Path, tmp: &Path, old: &Path, shown: &str) -> Result<()> {
+    let raced = |e: io::Error| {
+        Error::new(
+            aicr_core::Code::Conflict,
+            format!("another writer changed {shown} at the same time; this run kept nothing"),
+        )
+        .with_source(e)
+    };
+    if fs::symlink_metadata(dir).is_err() {
+        return fs::rename(tmp, dir).map_err(raced);
     }
-    let old = parent.join(format!(".{name}.aicr-old-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&old);
-    fs::rename(dir, &old)?;
+    fs::rename(dir, old).map_err(raced)?;
     if let Err(e) = fs::rename(tmp, dir) {
-        let _ = fs::rename(&old, dir);
-        return Err(e);
+        if fs::rename(old, dir).is_err() {
+            // Someone else's directory is at `dir` now; ours goes.
+            let _ = fs::remove_dir_all(old);
+        }
+        return Err(raced(e));
     }
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
+    fs::remove_dir_all(old).map_err(|e| {
+        Error::internal(format!(
+            "the new bundle is in {shown}, but the previous one could not be removed from {}; remove it by hand",
+            old.display()
+        ))
+        .with_source(e)
+    })
 }

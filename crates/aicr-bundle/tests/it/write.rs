@@ -158,3 +158,13 @@ fn force_never_reads_a_link_target_into_the_bundle() {
         "no temporary left"
     );
 }
+
+#[test]
+fn bundle_directories_with_255_byte_names_work_and_leave_no_sibling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b".repeat(255));
+    write_tree(&sample(), &dir, false).unwrap();
+    write_tree(&sample(), &dir, false).unwrap();
+    assert!(verify_dir(&dir).unwrap().is_valid());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
