@@ -34,11 +34,21 @@ pub fn render(template: &str, data: &Value) -> Result<String> {
         vars: vec![("$".to_string(), data.clone())],
         out: String::new(),
         depth: 0,
+        steps: 0,
     };
     state
         .walk(&nodes, data)
         .map_err(|(line, msg)| Error::invalid(format!("template: line {line}: {msg}")))?;
     Ok(state.out)
+}
+
+/// The line of a node, for messages (text has none of its own).
+fn node_line(node: &Node) -> usize {
+    match node {
+        Node::Text(_) => 0,
+        Node::Action(pipe) => pipe.line,
+        Node::If(b) | Node::With(b) | Node::Range(b) => b.pipe.line,
+    }
 }
 
 /// An execution failure: line and message.
@@ -48,15 +58,40 @@ type EResult<T> = std::result::Result<T, Failure>;
 /// Bounds recursion through nested sub-expressions and control structures.
 const MAX_DEPTH: usize = 200;
 
+/// Bounds the work of one template (nodes visited plus loop iterations):
+/// far above any catalog manifest, low enough that a hostile one cannot
+/// run for minutes.
+const MAX_STEPS: u64 = 2_000_000;
+
+/// Bounds what one template may write (a catalog manifest is kilobytes).
+const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
 struct State {
     vars: Vec<(String, Value)>,
     out: String,
     depth: usize,
+    steps: u64,
 }
 
 impl State {
+    /// Counts one unit of work and checks the output size.
+    fn step(&mut self, line: usize) -> EResult<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err((line, format!("template does more than {MAX_STEPS} steps")));
+        }
+        if self.out.len() > MAX_OUTPUT {
+            return Err((
+                line,
+                format!("template writes more than {MAX_OUTPUT} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
     fn walk(&mut self, nodes: &[Node], dot: &Value) -> EResult<()> {
         for node in nodes {
+            self.step(node_line(node))?;
             match node {
                 Node::Text(text) => self.out.push_str(text),
                 Node::Action(pipe) => {
@@ -118,9 +153,18 @@ impl State {
                         .collect()
                 }
                 Value::Null => Vec::new(),
-                Value::Number(n) if n.as_u64().is_some() => (0..n.as_u64().unwrap_or(0))
-                    .map(|i| (Value::from(i), Value::from(i)))
-                    .collect(),
+                Value::Number(n) if n.as_u64().is_some() => {
+                    let count = n.as_u64().unwrap_or(0);
+                    if count > MAX_STEPS {
+                        return Err((
+                            b.pipe.line,
+                            format!("range over {count} exceeds {MAX_STEPS} steps"),
+                        ));
+                    }
+                    (0..count)
+                        .map(|i| (Value::from(i), Value::from(i)))
+                        .collect()
+                }
                 other => {
                     return Err((
                         b.pipe.line,
@@ -132,6 +176,7 @@ impl State {
                 return s.walk(&b.otherwise, dot);
             }
             for (key, item) in items {
+                s.step(b.pipe.line)?;
                 let mark = s.vars.len();
                 match b.pipe.decl.as_slice() {
                     [elem] => s.vars.push((elem.clone(), item.clone())),

@@ -163,12 +163,23 @@ fn want(name: &str, args: &[Value], n: usize) -> Result<(), String> {
     }
 }
 
+/// Widest `indent`/`nindent` we pad to: far beyond any manifest, small
+/// enough that padding cannot exhaust memory.
+const MAX_INDENT: usize = 1024;
+
 fn as_int(name: &str, v: &Value) -> Result<usize, String> {
     match v {
         Value::Number(n) if !n.is_f64() => n
             .as_u64()
             .and_then(|u| usize::try_from(u).ok())
-            .ok_or_else(|| format!("{name}: negative indent {n}")),
+            .ok_or_else(|| format!("{name}: negative indent {n}"))
+            .and_then(|width| {
+                if width > MAX_INDENT {
+                    Err(format!("{name}: indent {width} is wider than {MAX_INDENT}"))
+                } else {
+                    Ok(width)
+                }
+            }),
         other => Err(format!(
             "wrong type for value; expected int; got {}",
             type_name(other)

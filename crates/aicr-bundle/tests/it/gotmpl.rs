@@ -126,3 +126,32 @@ fn every_corpus_manifest_renders_as_the_reference_rendered_it() {
         cases.len()
     );
 }
+
+mod bounds {
+    use aicr_bundle::gotmpl::render;
+    use aicr_core::Code;
+    use serde_json::json;
+
+    fn refused(template: &str) {
+        let err = render(template, &json!({"Values": {}})).unwrap_err();
+        assert_eq!(err.code(), Code::InvalidRequest, "{template}: {err}");
+    }
+
+    #[test]
+    fn huge_indents_are_refused() {
+        refused(r#"{{ nindent 99999999999999 "x" }}"#);
+        refused(r#"{{ indent 4096 "x" }}"#);
+    }
+
+    #[test]
+    fn runaway_loops_are_refused() {
+        refused("{{ range 99999999999 }}x{{ end }}");
+        refused("{{ range 2000 }}{{ range 2000 }}x{{ end }}{{ end }}");
+    }
+
+    #[test]
+    fn ordinary_templates_still_render() {
+        let out = render(r#"{{ range 3 }}a{{ end }}{{ nindent 2 "b" }}"#, &json!({})).unwrap();
+        assert_eq!(out, "aaa\n  b");
+    }
+}
