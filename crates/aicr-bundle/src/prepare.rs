@@ -154,9 +154,6 @@ pub fn prepare(
     filtered
         .deployment_order
         .retain(|n| names.contains(&n.as_str()));
-    if let Some(class) = &options.storage_class {
-        record_storage_class(&mut filtered, registry, options, class);
-    }
     Ok(Prepared {
         recipe: filtered,
         components: kept,
@@ -222,32 +219,6 @@ fn prepare_component(
         pre_manifests: read(&c.pre_manifest_files)?,
         manifests: read(&c.manifest_files)?,
     })
-}
-
-/// The reference also writes `--storage-class` into the overrides of the
-/// recipe it saves, so `recipe.yaml` records it.
-fn record_storage_class(
-    recipe: &mut RecipeResult,
-    registry: &IndexMap<String, RegistryEntry>,
-    options: &BundleOptions,
-    class: &str,
-) {
-    let snapshot = recipe.clone();
-    for c in &mut recipe.component_refs {
-        let Some(entry) = registry.get(&c.name) else {
-            continue;
-        };
-        for path in &entry.storage_class_paths {
-            let path: Vec<String> = path.split('.').map(str::to_string).collect();
-            let set_explicitly = options.sets.iter().any(|s| {
-                s.path == path
-                    && component_for_key(&snapshot, registry, &s.component) == Some(c.name.as_str())
-            });
-            if !set_explicitly {
-                set_path(&mut c.overrides, &path, Value::String(class.to_string()));
-            }
-        }
-    }
 }
 
 /// Writes the node-scheduling flags at the registry's paths.

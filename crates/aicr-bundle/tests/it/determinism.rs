@@ -34,3 +34,23 @@ fn two_runs_give_byte_identical_trees_for_every_deployer() {
         }
     }
 }
+
+#[test]
+fn recipe_yaml_carries_no_flag_derived_values() {
+    let Some((catalog, recipe)) = case("eks-gb200-ubuntu-inference-dynamo-helm") else {
+        return;
+    };
+    let mut opts = options(Deployer::Helm);
+    opts.storage_class = Some("class-from-a-flag".into());
+    let tree = aicr_bundle::bundle(&catalog, &recipe, &opts, &Default::default()).unwrap();
+    let text = String::from_utf8_lossy(&tree.get("recipe.yaml").unwrap().bytes).into_owned();
+    assert!(!text.contains("class-from-a-flag"), "recipe.yaml: {text}");
+    let values_carry_it = tree.iter().any(|(p, f)| {
+        p.ends_with("values.yaml")
+            && String::from_utf8_lossy(&f.bytes).contains("class-from-a-flag")
+    });
+    assert!(
+        values_carry_it,
+        "the storage class still reaches the values"
+    );
+}
