@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Code, Error, Result};
+use crate::error::{Error, Result};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_catalog.rs"));
@@ -99,16 +99,18 @@ impl DirProvider {
     /// outside its directory.
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref().to_path_buf();
-        let meta = std::fs::symlink_metadata(&root).map_err(|e| {
-            Error::new(
-                Code::Internal,
-                format!("cannot read data directory {}: {e}", root.display()),
-            )
+        let shown = crate::error::escape(&root.display().to_string());
+        // The directory itself may be a link (users point --data at one);
+        // links inside it are refused by `index`.
+        let meta = std::fs::metadata(&root).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::not_found(format!("data directory {shown} not found"))
+            }
+            _ => Error::invalid(format!("cannot read data directory {shown}")).with_source(e),
         })?;
         if !meta.is_dir() {
-            return Err(Error::internal(format!(
-                "data directory {} is not a directory",
-                root.display()
+            return Err(Error::invalid(format!(
+                "data directory {shown} is not a directory"
             )));
         }
         let mut files = BTreeMap::new();
@@ -133,21 +135,14 @@ fn index(root: &Path, dir: &Path, files: &mut BTreeMap<String, PathBuf>) -> Resu
             .file_type()
             .map_err(|e| Error::internal(format!("cannot stat {}: {e}", path.display())))?;
         if kind.is_symlink() {
-            return Err(Error::internal(format!(
+            return Err(Error::invalid(format!(
                 "symlinks are not allowed in data directories: {}",
-                path.display()
+                crate::error::escape(&path.display().to_string())
             )));
         }
         if kind.is_dir() {
             index(root, &path, files)?;
         } else if kind.is_file() {
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            if size > MAX_FILE_BYTES {
-                return Err(Error::internal(format!(
-                    "file {} is larger than {MAX_FILE_BYTES} bytes",
-                    path.display()
-                )));
-            }
             let rel = path
                 .strip_prefix(root)
                 .map_err(|_| {
@@ -167,9 +162,18 @@ impl DataProvider for DirProvider {
         let Some(abs) = self.files.get(path) else {
             return Ok(None);
         };
+        // Only a file the catalog actually reads is size-checked, so an
+        // unrelated large file in a data directory does no harm.
+        let size = std::fs::metadata(abs).map(|m| m.len()).unwrap_or(0);
+        if size > MAX_FILE_BYTES {
+            return Err(Error::invalid(format!(
+                "{} is larger than {MAX_FILE_BYTES} bytes",
+                crate::error::escape(&abs.display().to_string())
+            )));
+        }
         std::fs::read(abs)
             .map(|b| Some(Cow::Owned(b)))
-            .map_err(|e| Error::internal(format!("cannot read {}: {e}", abs.display())))
+            .map_err(|e| Error::internal(format!("cannot read {}", abs.display())).with_source(e))
     }
 
     fn files(&self) -> Vec<String> {
@@ -194,7 +198,7 @@ impl LayeredProvider {
     pub fn new(dir: impl AsRef<Path>, lower: Box<dyn DataProvider>) -> Result<Self> {
         let upper = DirProvider::open(dir)?;
         if !upper.files.contains_key("registry.yaml") {
-            return Err(Error::internal(format!(
+            return Err(Error::invalid(format!(
                 "data directory {} must contain registry.yaml",
                 upper.root.display()
             )));
@@ -266,7 +270,7 @@ mod tests {
         assert!(check_relative("components/a/values.yaml").is_ok());
         for bad in ["../x.yaml", "/etc/passwd", "a/../../b", ""] {
             let err = check_relative(bad).unwrap_err();
-            assert_eq!(err.code(), Code::InvalidRequest, "{bad}");
+            assert_eq!(err.code(), crate::error::Code::InvalidRequest, "{bad}");
         }
     }
 }

@@ -314,16 +314,24 @@ fn data_directory_layers_over_the_embedded_catalog() {
     ]);
     assert_eq!(out, "gpu-operator\n", "embedded registry entries are kept");
 
+    // Mistakes in --data are the user's: never INTERNAL.
     fails(
         &["--service", "eks", "--data", "/nonexistent/aicr-data"],
-        8,
+        3,
         "/nonexistent/aicr-data",
     );
     let empty = tempfile::tempdir().unwrap();
     fails(
         &["--service", "eks", "--data", empty.path().to_str().unwrap()],
-        8,
+        2,
         "registry.yaml",
+    );
+    let file = empty.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    fails(
+        &["--service", "eks", "--data", file.to_str().unwrap()],
+        2,
+        "not a directory",
     );
     #[cfg(unix)]
     {
@@ -337,9 +345,27 @@ fn data_directory_layers_over_the_embedded_catalog() {
                 "--data",
                 linked.path().to_str().unwrap(),
             ],
-            8,
+            2,
             "symlinks are not allowed",
         );
+        // A linked --data directory itself is followed.
+        let target = tempfile::tempdir().unwrap();
+        std::fs::write(target.path().join("registry.yaml"), registry).unwrap();
+        let link = linked
+            .path()
+            .join("..")
+            .join(format!("aicr-data-link-{}", std::process::id()));
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target.path(), &link).unwrap();
+        let (code, _, err) = run([
+            "recipe",
+            "--service",
+            "eks",
+            "--data",
+            link.to_str().unwrap(),
+        ]);
+        let _ = std::fs::remove_file(&link);
+        assert_eq!(code, 0, "{err}");
     }
 }
 
