@@ -21,8 +21,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], origin: &str) -> Result<T> {
 /// Parses one YAML document from text.
 pub fn parse_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
     serde_saphyr::from_str(text).map_err(|e| {
-        let report = e.render_with_formatter(&UserWords);
-        Error::invalid(format!("{origin}: {}", one_line(&report)))
+        let report = one_line(&e.render_with_formatter(&UserWords));
+        Error::invalid(format!("{origin}: {}", bounded(&report)))
     })
 }
 
@@ -42,6 +42,15 @@ impl serde_saphyr::MessageFormatter for UserWords {
             ),
             _ => serde_saphyr::UserMessageFormatter.format_message(err),
         }
+    }
+}
+
+/// At most 400 characters of a parser report: it can quote the input, and
+/// the input can be a 5,000-digit number.
+fn bounded(report: &str) -> String {
+    match report.char_indices().nth(400) {
+        Some((cut, _)) => format!("{}…", &report[..cut]),
+        None => report.to_string(),
     }
 }
 

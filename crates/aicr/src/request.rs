@@ -68,7 +68,17 @@ pub fn load_config(source: &str) -> Result<AicrConfig> {
         .map_err(|e| e.context(format!("reading config {}", input.describe())))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::invalid(format!("config {} is not UTF-8 text", input.describe())))?;
-    AicrConfig::parse(&text, &input.describe(), input.is_json())
+    let config = AicrConfig::parse(&text, &input.describe(), input.is_json())?;
+    // Every spec.bundle value must parse, as in the reference, whichever
+    // command reads the config: through the one set of flag parsers.
+    if let Some(bundle) = &config.spec.bundle {
+        let mut request = BundleRequest::default();
+        request.fill_from(bundle);
+        request
+            .options()
+            .map_err(|e| e.context(format!("{}: spec.bundle", input.describe())))?;
+    }
+    Ok(config)
 }
 
 /// Criteria as given by a caller, each dimension as written (parsed by

@@ -7,6 +7,7 @@
 mod bundle;
 mod external;
 mod lint;
+mod malformed;
 mod real_tools;
 mod recipe;
 mod support;
