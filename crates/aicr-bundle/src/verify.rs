@@ -181,8 +181,9 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
     }
     for (path, kind) in &present {
         let listed_here = path == CHECKSUMS_FILE || listed.iter().any(|(p, _)| p == path);
+        let our_marker = path == crate::write::MARKER_FILE && *kind == Kind::File;
         let problem = match kind {
-            _ if listed_here => continue,
+            _ if listed_here || our_marker => continue,
             Kind::Dir => continue,
             Kind::File => Problem::Extra,
             Kind::Symlink => Problem::Symlink,

@@ -12,23 +12,34 @@ use std::path::{Path, PathBuf};
 
 use aicr_core::error::{Error, Result};
 
-use crate::checksum::{self, CHECKSUMS_FILE};
 use crate::tree::FileTree;
 
-/// Writes `tree` to `dir`.
+/// The file every bundle directory we write carries at its root (not
+/// listed in `checksums.txt`; `verify` knows it): with a `checksums.txt`
+/// that matches the directory, it is what makes a directory "a previous
+/// bundle" that may be replaced without `--force`.
+pub const MARKER_FILE: &str = ".aicr-bundle";
+
+const MARKER_TEXT: &str =
+    "This directory is a bundle written by aicr; aicr bundle may replace it.\n";
+
+/// Writes `tree` to `dir`, replacing the directory as a whole: the new
+/// tree is built in a sibling and renamed into place, and the old contents
+/// are removed only after that.
 ///
-/// * A missing `dir` is created.
-/// * An existing empty directory, or a previous bundle (it has
-///   `checksums.txt`), is replaced; files that did not belong to the
-///   previous bundle are carried over, stale `NNN-*` folders are not.
-/// * Any other non-empty directory is refused unless `force` is set; with
-///   `force` its files are kept and the bundle's files are written over it.
+/// * A missing `dir` is created; an empty one is filled.
+/// * A previous bundle (our marker file, and a `checksums.txt` that matches
+///   every file) is replaced.
+/// * Any other non-empty directory (a `checksums.txt` made with
+///   `sha256sum`, a bundle someone edited) is refused unless `force` is
+///   set; with `force` it is replaced as a whole. A directory holding a
+///   symbolic link or special file is refused either way.
 pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
     let existing = inspect(dir)?;
     if existing == Existing::Foreign && !force {
         return Err(Error::invalid(format!(
-            "output directory {} exists, is not empty and is not an AICR bundle (no {CHECKSUMS_FILE}); use --force to write into it",
-            dir.display()
+            "output directory {} exists, is not empty and is not an unchanged AICR bundle; use --force to replace it",
+            aicr_core::error::escape(&dir.display().to_string())
         )));
     }
     if existing != Existing::Missing {
@@ -58,10 +69,7 @@ pub fn write_tree(tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
     let result = (|| {
         fs::create_dir(&tmp).map_err(|e| fail("creating a temporary directory", e))?;
         write_files(tree, &tmp).map_err(|e| fail("writing files", e))?;
-        if existing != Existing::Missing {
-            carry_over(dir, &tmp, tree, existing)
-                .map_err(|e| fail("keeping unrelated files", e))?;
-        }
+        fs::write(tmp.join(MARKER_FILE), MARKER_TEXT).map_err(|e| fail("writing files", e))?;
         swap(dir, &tmp, &old, &shown)
     })();
     if result.is_err() {
@@ -195,25 +203,34 @@ enum Existing {
 }
 
 fn inspect(dir: &Path) -> Result<Existing> {
+    let shown = aicr_core::error::escape(&dir.display().to_string());
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Existing::Missing),
-        Err(e) => Err(Error::internal(format!("reading {}: {e}", dir.display()))),
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => Err(Error::invalid(format!(
+            "output path {shown} is below a file, not a directory"
+        ))),
+        Err(e) => Err(Error::internal(format!("reading {shown}")).with_source(e)),
         Ok(meta) if !meta.is_dir() => Err(Error::invalid(format!(
-            "output path {} exists and is not a directory",
-            dir.display()
+            "output path {shown} exists and is not a directory"
         ))),
         Ok(_) => {
             let mut entries = fs::read_dir(dir)
-                .map_err(|e| Error::internal(format!("reading {}: {e}", dir.display())))?;
+                .map_err(|e| Error::internal(format!("reading {shown}")).with_source(e))?;
             if entries.next().is_none() {
                 Ok(Existing::Empty)
-            } else if dir.join(CHECKSUMS_FILE).is_file() {
+            } else if is_previous_bundle(dir) {
                 Ok(Existing::Bundle)
             } else {
                 Ok(Existing::Foreign)
             }
         }
     }
+}
+
+/// Our marker is a regular file and `checksums.txt` matches every file.
+fn is_previous_bundle(dir: &Path) -> bool {
+    let marked = fs::symlink_metadata(dir.join(MARKER_FILE)).is_ok_and(|m| m.is_file());
+    marked && crate::verify::verify_dir(dir).is_ok_and(|r| r.is_valid())
 }
 
 fn write_files(tree: &FileTree, root: &Path) -> io::Result<()> {
@@ -244,55 +261,6 @@ fn write_files(tree: &FileTree, root: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Copies files of the old directory that the new bundle does not write
-/// and that were not part of the previous bundle.
-fn carry_over(dir: &Path, tmp: &Path, tree: &FileTree, existing: Existing) -> io::Result<()> {
-    let owned: Vec<String> = if existing == Existing::Bundle {
-        let text = fs::read_to_string(dir.join(CHECKSUMS_FILE)).unwrap_or_default();
-        checksum::parse(&text)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut entries = std::collections::BTreeMap::new();
-    crate::verify::walk(dir, "", &mut entries)?;
-    for (rel, kind) in entries {
-        // Only regular files are carried over: a link's target or a FIFO
-        // is never read into the new bundle.
-        match kind {
-            crate::verify::Kind::Dir => continue,
-            crate::verify::Kind::File => {}
-            crate::verify::Kind::Symlink | crate::verify::Kind::Special => {
-                return Err(io::Error::other(format!(
-                    "{} is a symbolic link or special file; remove it or write the bundle elsewhere",
-                    aicr_core::error::escape(&rel)
-                )));
-            }
-        }
-        let stale_folder = existing == Existing::Bundle && is_numbered_folder_path(&rel);
-        if tree.get(&rel).is_some() || rel == CHECKSUMS_FILE || owned.contains(&rel) || stale_folder
-        {
-            continue;
-        }
-        let target = tmp.join(&rel);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::copy(dir.join(&rel), target)?;
-    }
-    Ok(())
-}
-
-/// True for paths inside a top-level `NNN-*` folder.
-fn is_numbered_folder_path(rel: &str) -> bool {
-    let first = rel.split('/').next().unwrap_or("");
-    let b = first.as_bytes();
-    rel.contains('/') && b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-'
 }
 
 /// Renames `tmp` to `dir`, moving an existing `dir` aside to `old` first

@@ -35,22 +35,50 @@ fn a_written_bundle_verifies_and_tampering_is_unauthorized() {
 }
 
 #[test]
-fn a_foreign_directory_needs_force_and_keeps_its_files() {
+fn a_foreign_directory_needs_force_and_is_then_replaced_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("b");
     std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("mine.txt"), "keep").unwrap();
+    std::fs::write(dir.join("mine.txt"), "mine").unwrap();
     let err = write_tree(&sample(), &dir, false).unwrap_err();
     assert_eq!(err.code(), Code::InvalidRequest);
-    assert!(!dir.join("checksums.txt").exists());
-    write_tree(&sample(), &dir, true).unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.join("mine.txt")).unwrap(),
-        "keep"
+        "mine"
     );
-    assert!(dir.join("001-a/values.yaml").is_file());
-    // Only the bundle and the kept file: no temporary siblings.
+    write_tree(&sample(), &dir, true).unwrap();
+    assert!(
+        !dir.join("mine.txt").exists(),
+        "--force replaces the directory"
+    );
+    assert!(verify_dir(&dir).unwrap().is_valid());
+    // Only the bundle: no temporary siblings.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_directory_listed_with_sha256sum_is_not_a_previous_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("thesis.tex"), "years of work").unwrap();
+    let sum = aicr_bundle::checksum::sha256_hex(b"years of work");
+    std::fs::write(dir.join("checksums.txt"), format!("{sum}  thesis.tex\n")).unwrap();
+    let err = write_tree(&sample(), &dir, false).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+    assert!(dir.join("thesis.tex").is_file());
+}
+
+#[test]
+fn an_edited_bundle_needs_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("b");
+    write_tree(&sample(), &dir, false).unwrap();
+    write_tree(&sample(), &dir, false).unwrap();
+    std::fs::write(dir.join("notes.txt"), "added by hand").unwrap();
+    let err = write_tree(&sample(), &dir, false).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+    assert!(dir.join("notes.txt").is_file());
 }
 
 #[test]
@@ -67,12 +95,12 @@ fn rewriting_a_bundle_drops_stale_numbered_folders() {
 }
 
 #[test]
-fn an_unwritable_destination_is_an_error_and_leaves_nothing() {
+fn a_destination_below_or_at_a_file_is_the_users_mistake_and_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("file");
     std::fs::write(&file, "x").unwrap();
     let err = write_tree(&sample(), &file.join("b"), false).unwrap_err();
-    assert_eq!(err.code(), Code::Internal);
+    assert_eq!(err.code(), Code::InvalidRequest);
     let err = write_tree(&sample(), &file, false).unwrap_err();
     assert_eq!(err.code(), Code::InvalidRequest);
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
