@@ -24,24 +24,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Visitor};
 
-/// `null`.
-pub const NULL: u8 = 0;
-/// `false`.
-pub const FALSE: u8 = 1;
-/// `true`.
-pub const TRUE: u8 = 2;
-/// A non-negative integer: 16 hex digits.
-pub const U64: u8 = 3;
-/// A negative integer: 16 hex digits of its two's complement.
-pub const I64: u8 = 4;
-/// A float: 16 hex digits of its IEEE 754 bits.
-pub const F64: u8 = 5;
-/// A string: length, then UTF-8 bytes.
-pub const STR: u8 = 6;
-/// A sequence: element count, then the elements.
-pub const SEQ: u8 = 7;
-/// A mapping: entry count, then key (a `STR` value) and value, in order.
-pub const MAP: u8 = 8;
+include!("embedded/tags.rs");
 
 /// Decodes one document of the compact form into `T`; `None` when the
 /// bytes do not hold a `T` (the caller then parses the YAML, whose error
@@ -290,55 +273,8 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    /// The encoder of `build.rs`, for tests of the decoder.
-    fn encode(value: &Value, out: &mut Vec<u8>) {
-        fn len(mut n: usize, out: &mut Vec<u8>) {
-            loop {
-                let b = (n & 0x3f) as u8;
-                n >>= 6;
-                if n == 0 {
-                    out.push(b);
-                    return;
-                }
-                out.push(b | 0x40);
-            }
-        }
-        fn word(tag: u8, bits: u64, out: &mut Vec<u8>) {
-            out.push(tag);
-            out.extend(format!("{bits:016x}").bytes());
-        }
-        match value {
-            Value::Null => out.push(NULL),
-            Value::Bool(b) => out.push(if *b { TRUE } else { FALSE }),
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    word(U64, u, out);
-                } else if let Some(i) = n.as_i64() {
-                    word(I64, i as u64, out);
-                } else {
-                    word(F64, n.as_f64().unwrap().to_bits(), out);
-                }
-            }
-            Value::String(s) => {
-                out.push(STR);
-                len(s.len(), out);
-                out.extend(s.as_bytes());
-            }
-            Value::Array(items) => {
-                out.push(SEQ);
-                len(items.len(), out);
-                items.iter().for_each(|v| encode(v, out));
-            }
-            Value::Object(map) => {
-                out.push(MAP);
-                len(map.len(), out);
-                for (k, v) in map {
-                    encode(&Value::String(k.clone()), out);
-                    encode(v, out);
-                }
-            }
-        }
-    }
+    // The encoder `build.rs` uses, for tests of the decoder.
+    include!("embedded/encode.rs");
 
     fn bytes(value: &Value) -> String {
         let mut out = Vec::new();
