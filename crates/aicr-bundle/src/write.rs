@@ -287,11 +287,28 @@ fn swap(dir: &Path, tmp: &Path, old: &Path, shown: &str) -> Result<()> {
         }
         return Err(raced(e));
     }
-    fs::remove_dir_all(old).map_err(|e| {
-        Error::internal(format!(
-            "the new bundle is in {shown}, but the previous one could not be removed from {}; remove it by hand",
-            old.display()
+    let Err(e) = fs::remove_dir_all(old) else {
+        return Ok(());
+    };
+    // The previous bundle cannot be removed (an immutable file, a
+    // directory we may not write, a mount point inside it). Put back what
+    // is left of it and drop ours, so that no `.aicr-old-*` stays behind
+    // and the command fails instead of leaving two trees.
+    let restored = fs::rename(dir, tmp).is_ok() && fs::rename(old, dir).is_ok();
+    let _ = fs::remove_dir_all(tmp);
+    if restored {
+        Err(Error::new(
+            aicr_core::Code::Conflict,
+            format!(
+                "the previous bundle in {shown} could not be removed, so it was left in place (possibly in part) and this run kept nothing; fix its permissions or remove it by hand"
+            ),
+        )
+        .with_source(e))
+    } else {
+        Err(Error::internal(format!(
+            "the previous bundle in {shown} could not be removed and is left at {}; remove it by hand",
+            aicr_core::error::escape(&old.display().to_string())
         ))
-        .with_source(e)
-    })
+        .with_source(e))
+    }
 }

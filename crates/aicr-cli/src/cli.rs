@@ -70,7 +70,7 @@ struct CriteriaArgs {
     /// Platform: dynamo, kubeflow, nim, slurm.
     #[arg(long)]
     platform: Option<String>,
-    /// Number of GPU nodes (0 or less is ignored).
+    /// Number of GPU nodes (0 means any; negative is refused).
     #[arg(long, allow_negative_numbers = true)]
     nodes: Option<i64>,
     /// Derive criteria from a snapshot (file, URL or cm://ns/name). Not

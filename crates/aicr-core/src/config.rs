@@ -279,7 +279,7 @@ impl CriteriaConfig {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         let nodes = self.nodes.unwrap_or(0);
         if nodes < 0 {
-            return Err(Error::invalid("nodes must be at least 0"));
+            return Err(Error::invalid("nodes must be a non-negative integer"));
         }
         Ok(crate::Criteria {
             service: Service::parse_flag(&opt(&self.service))?,

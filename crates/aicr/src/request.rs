@@ -95,7 +95,9 @@ pub struct CriteriaFlags {
     pub intent: Option<String>,
     /// Platform.
     pub platform: Option<String>,
-    /// GPU node count; 0 or less means not given, as in the reference.
+    /// GPU node count; 0 means not given. A negative count is refused, as
+    /// `bundle --nodes` and `POST /v1/recipe` refuse it (the reference's
+    /// `recipe` ignored it silently).
     pub nodes: Option<i64>,
 }
 
@@ -109,7 +111,7 @@ impl CriteriaFlags {
             intent: self.intent.clone().or(d.intent),
             os: self.os.clone().or(d.os),
             platform: self.platform.clone().or(d.platform),
-            nodes: self.nodes.map(|n| n.max(0)).or(d.nodes),
+            nodes: self.nodes.or(d.nodes),
         }
         .criteria()
     }
@@ -279,9 +281,7 @@ impl BundleRequest {
         use aicr_bundle::options::parse_selector;
         use aicr_bundle::{BundleOptions, Deployer, DynamicPath, Toleration};
         let nodes = match self.nodes {
-            Some(n) if n < 0 => {
-                return Err(Error::invalid("nodes must be a non-negative integer"));
-            }
+            Some(n) if n < 0 => return Err(Error::invalid("nodes must be a non-negative integer")),
             Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
             None => 0,
         };
@@ -413,10 +413,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn explicit_criteria_win_and_nonpositive_nodes_mean_unset() {
+    fn explicit_criteria_win_and_zero_nodes_mean_unset() {
         let flags = CriteriaFlags {
             service: Some("gke".into()),
-            nodes: Some(-3),
+            nodes: Some(0),
             ..CriteriaFlags::default()
         };
         let defaults = CriteriaConfig {
@@ -428,7 +428,25 @@ mod tests {
         let c = flags.over(Some(&defaults)).unwrap();
         assert_eq!(c.service.to_string(), "gke");
         assert_eq!(c.accelerator.to_string(), "h100");
-        assert_eq!(c.nodes, 0, "a given flag of 0 or less replaces the config");
+        assert_eq!(c.nodes, 0, "a given flag of 0 replaces the config");
+    }
+
+    #[test]
+    fn recipe_and_bundle_refuse_negative_nodes_alike() {
+        let recipe = CriteriaFlags {
+            nodes: Some(-1),
+            ..CriteriaFlags::default()
+        }
+        .over(None)
+        .unwrap_err();
+        let bundle = BundleRequest {
+            nodes: Some(-1),
+            ..BundleRequest::default()
+        }
+        .options()
+        .unwrap_err();
+        assert_eq!(recipe.code(), aicr_core::Code::InvalidRequest);
+        assert_eq!(recipe.to_string(), bundle.to_string());
     }
 
     #[test]

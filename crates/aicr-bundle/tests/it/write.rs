@@ -196,3 +196,68 @@ fn bundle_directories_with_255_byte_names_work_and_leave_no_sibling() {
     assert!(verify_dir(&dir).unwrap().is_valid());
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
+
+/// Makes `file` impossible to unlink: a read-only parent directory for an
+/// ordinary user, the immutable attribute for root (which ignores modes).
+/// Returns an undo closure, or None when this machine offers neither.
+#[cfg(unix)]
+fn pin(file: &std::path::Path) -> Option<Box<dyn Fn()>> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = file.parent().unwrap().to_path_buf();
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = parent.join("probe");
+    if std::fs::write(&probe, "").is_err() {
+        let undo = parent.clone();
+        return Some(Box::new(move || {
+            std::fs::set_permissions(&undo, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }));
+    }
+    // Root: modes do not stop us.
+    std::fs::remove_file(&probe).unwrap();
+    std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let chattr = |flag: &str, path: &std::path::Path| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !chattr("+i", file) {
+        return None;
+    }
+    let file = file.to_path_buf();
+    Some(Box::new(move || assert!(chattr("-i", &file))))
+}
+
+#[cfg(unix)]
+#[test]
+fn a_previous_bundle_that_cannot_be_removed_fails_the_run_and_leaves_no_sibling() {
+    let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let dir = tmp.path().join("b");
+    write_tree(&sample(), &dir, false).unwrap();
+    let Some(undo) = pin(&dir.join("001-a/values.yaml")) else {
+        eprintln!("skipped: neither directory modes nor chattr can pin a file here");
+        return;
+    };
+    let mut changed = sample();
+    changed.insert("002-b/values.yaml", "b: 1\n");
+    aicr_bundle::checksum::add_checksums(&mut changed);
+    let result = write_tree(&changed, &dir, false);
+    undo();
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), Code::Conflict, "{err}");
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["b"], "no .aicr-old-* or .aicr-tmp-* left");
+    assert!(
+        !dir.join("002-b").exists(),
+        "nothing of the failed run is kept"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("001-a/values.yaml")).unwrap(),
+        "a: 1\n"
+    );
+}

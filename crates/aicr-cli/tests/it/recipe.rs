@@ -186,6 +186,12 @@ fn bad_criteria_and_flags_are_invalid_requests() {
         "unknown output format: \"xml\"",
     );
     fails(&["--service", "eks", "--snapshot", "s.yaml"], 2, "snapshot");
+    // As `bundle --nodes -1` (the reference's `recipe` ignored it).
+    fails(
+        &["--service", "eks", "--nodes", "-1"],
+        2,
+        "nodes must be a non-negative integer",
+    );
     let (code, _, err) = run(["recipe", "--criteria", "x.yaml"]);
     assert_eq!(code, 1, "{err}");
 }
