@@ -47,8 +47,15 @@ fn is_repository_url(text: &str) -> bool {
 /// Control characters other than the line breaks and tabs a multi-line
 /// Helm value may hold.
 fn has_bad_control(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    // Control characters are U+0000-U+001F and U+007F-U+009F; the last
+    // are encoded in UTF-8 as 0xC2 0x80-0x9F. Bytes are faster than chars.
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' | b'\r' | b'\t' => false,
+        0..=0x1f | 0x7f => true,
+        0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+        _ => false,
+    })
 }
 
 /// Checks every identifier of `recipe` that a bundle interpolates, and
@@ -108,7 +115,11 @@ pub fn check_recipe(recipe: &RecipeResult, origin: &str) -> Result<()> {
             ));
         }
     }
-    control_characters(&crate::yaml::to_value(recipe), "", &mut problems);
+    // Serialising without building a tree is cheap; only a recipe that
+    // holds a control character is converted to name where.
+    if holds_control_character(recipe) {
+        control_characters(&crate::yaml::to_value(recipe), "", &mut problems);
+    }
     if problems.is_empty() {
         return Ok(());
     }
@@ -122,6 +133,74 @@ pub fn check_recipe(recipe: &RecipeResult, origin: &str) -> Result<()> {
         "{origin}: {}{more}",
         problems.join("; ")
     )))
+}
+
+/// Whether any key or string of `recipe` holds a control character other
+/// than a line break or tab. JSON escapes every C0 control and leaves DEL
+/// and the C1 controls in the text, so escapes and fragments together
+/// see them all.
+fn holds_control_character(recipe: &RecipeResult) -> bool {
+    use serde_json::ser::{CharEscape, Formatter};
+    /// Keys may hold no control character at all; strings may hold line
+    /// breaks and tabs.
+    struct Finder<'a> {
+        found: &'a mut bool,
+        in_key: bool,
+    }
+    impl Formatter for Finder<'_> {
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            _: &mut W,
+            _: bool,
+        ) -> std::io::Result<()> {
+            self.in_key = true;
+            Ok(())
+        }
+        fn end_object_key<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+            self.in_key = false;
+            Ok(())
+        }
+        fn write_string_fragment<W: ?Sized + std::io::Write>(
+            &mut self,
+            _: &mut W,
+            fragment: &str,
+        ) -> std::io::Result<()> {
+            if has_bad_control(fragment) {
+                *self.found = true;
+            }
+            Ok(())
+        }
+        fn write_char_escape<W: ?Sized + std::io::Write>(
+            &mut self,
+            _: &mut W,
+            escape: CharEscape,
+        ) -> std::io::Result<()> {
+            let allowed_in_strings = matches!(
+                escape,
+                CharEscape::LineFeed | CharEscape::CarriageReturn | CharEscape::Tab
+            );
+            let printable = matches!(
+                escape,
+                CharEscape::Quote | CharEscape::ReverseSolidus | CharEscape::Solidus
+            );
+            if !printable && (self.in_key || !allowed_in_strings) {
+                *self.found = true;
+            }
+            Ok(())
+        }
+    }
+    let mut found = false;
+    let finder = Finder {
+        found: &mut found,
+        in_key: false,
+    };
+    let mut serializer = serde_json::Serializer::with_formatter(std::io::sink(), finder);
+    // Serialising our own types into a sink cannot fail; if it ever did,
+    // take the thorough path.
+    if serde::Serialize::serialize(recipe, &mut serializer).is_err() {
+        return true;
+    }
+    found
 }
 
 /// Records every key or string under `value` that holds a control
@@ -191,6 +270,28 @@ mod tests {
             "file:///etc",
         ] {
             assert!(!is_repository_url(bad), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick scan finds a control character exactly when the
+        /// thorough walk does, in keys and in strings.
+        #[test]
+        fn the_quick_control_scan_agrees_with_the_walk(
+            key in "[\\x00-\\x20\\x7e-\\xa0a-z]{1,4}",
+            value in "[\\x00-\\x20\\x7e-\\xa0a-z]{0,4}",
+        ) {
+            let mut recipe: RecipeResult = crate::yaml::parse(
+                b"apiVersion: aicr.nvidia.com/v1alpha1\nmetadata: {}\ncomponentRefs:\n- name: a\n  namespace: a\n",
+                "test",
+            )
+            .unwrap();
+            let mut inner = crate::model::Values::new();
+            inner.insert(key.clone(), Value::String(value.clone()));
+            recipe.component_refs[0].overrides.insert("x".into(), Value::Object(inner));
+            let mut problems = Vec::new();
+            control_characters(&crate::yaml::to_value(&recipe), "", &mut problems);
+            proptest::prop_assert_eq!(holds_control_character(&recipe), !problems.is_empty());
         }
     }
 
