@@ -20,6 +20,8 @@ mod funcs;
 mod parse;
 mod toyaml;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use aicr_core::error::{Error, Result};
@@ -31,7 +33,7 @@ pub fn render(template: &str, data: &Value) -> Result<String> {
     let nodes = parse::parse(template)
         .map_err(|e| Error::invalid(format!("template: line {}: {}", e.line, e.message)))?;
     let mut state = State {
-        vars: vec![("$".to_string(), data.clone())],
+        vars: vec![("$".to_string(), Cow::Borrowed(data))],
         out: String::new(),
         depth: 0,
         steps: 0,
@@ -66,14 +68,15 @@ const MAX_STEPS: u64 = 2_000_000;
 /// Bounds what one template may write (a catalog manifest is kilobytes).
 const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 
-struct State {
-    vars: Vec<(String, Value)>,
+/// `$` borrows the data; variables a template sets are owned.
+struct State<'d> {
+    vars: Vec<(String, Cow<'d, Value>)>,
     out: String,
     depth: usize,
     steps: u64,
 }
 
-impl State {
+impl State<'_> {
     /// Counts one unit of work and checks the output size.
     fn step(&mut self, line: usize) -> EResult<()> {
         self.steps += 1;
@@ -179,10 +182,10 @@ impl State {
                 s.step(b.pipe.line)?;
                 let mark = s.vars.len();
                 match b.pipe.decl.as_slice() {
-                    [elem] => s.vars.push((elem.clone(), item.clone())),
+                    [elem] => s.vars.push((elem.clone(), Cow::Owned(item.clone()))),
                     [k, elem] => {
-                        s.vars.push((k.clone(), key));
-                        s.vars.push((elem.clone(), item.clone()));
+                        s.vars.push((k.clone(), Cow::Owned(key)));
+                        s.vars.push((elem.clone(), Cow::Owned(item.clone())));
                     }
                     _ => {}
                 }
@@ -207,9 +210,9 @@ impl State {
                     .rev()
                     .find(|(n, _)| n == name)
                     .ok_or_else(|| (pipe.line, format!("undefined variable: {name}")))?;
-                slot.1 = value.clone();
+                slot.1 = Cow::Owned(value.clone());
             } else {
-                self.vars.push((name.clone(), value.clone()));
+                self.vars.push((name.clone(), Cow::Owned(value.clone())));
             }
         }
         Ok(value)
@@ -267,36 +270,48 @@ impl State {
     }
 
     fn operand(&mut self, op: &Operand, dot: &Value, line: usize) -> EResult<Value> {
-        let mut value = match &op.term {
-            Term::Dot => dot.clone(),
+        // Dot and variables are walked by reference: `.Values.a.b` copies
+        // only what it ends at, not all the values.
+        let owned = match &op.term {
+            Term::Dot => return Ok(fields(dot, &op.fields, line)?.clone()),
+            Term::Var(name) => {
+                let value = self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_ref())
+                    .ok_or_else(|| (line, format!("undefined variable: {name}")))?;
+                return Ok(fields(value, &op.fields, line)?.clone());
+            }
             Term::Lit(v) => v.clone(),
-            Term::Var(name) => self
-                .vars
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .ok_or_else(|| (line, format!("undefined variable: {name}")))?,
             Term::Sub(pipe) => self.nested(line, |s| s.pipe(pipe, dot))?,
             Term::Func(name) => self.call(name, &[], dot, None, line)?,
         };
-        for field in &op.fields {
-            value = match value {
-                Value::Object(mut map) => map.swap_remove(field).unwrap_or(Value::Null),
-                Value::Null => Value::Null,
-                other => {
-                    return Err((
-                        line,
-                        format!(
-                            "can't evaluate field {field} in type {}",
-                            funcs::type_name(&other)
-                        ),
-                    ));
-                }
-            };
-        }
-        Ok(value)
+        Ok(fields(&owned, &op.fields, line)?.clone())
     }
+}
+
+/// Follows a chain of `.field` lookups: a missing key or nil gives nil, a
+/// field of anything but a map is an error.
+fn fields<'v>(mut value: &'v Value, names: &[String], line: usize) -> EResult<&'v Value> {
+    static NULL: Value = Value::Null;
+    for field in names {
+        value = match value {
+            Value::Object(map) => map.get(field).unwrap_or(&NULL),
+            Value::Null => &NULL,
+            other => {
+                return Err((
+                    line,
+                    format!(
+                        "can't evaluate field {field} in type {}",
+                        funcs::type_name(other)
+                    ),
+                ));
+            }
+        };
+    }
+    Ok(value)
 }
 
 /// Prints an action's value: nil as nothing, everything else as Go's `%v`.

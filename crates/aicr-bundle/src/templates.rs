@@ -53,10 +53,13 @@ fn environment() -> &'static Environment<'static> {
         env.set_keep_trailing_newline(true);
         env.add_global("license", LICENSE_HEADER.trim_end());
         env.add_filter("sh", |text: String| shell_quote(&text));
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .expect("bundled templates are valid");
-        }
+        // Compiled when first asked for: a bundle uses a few of them.
+        env.set_loader(|name| {
+            Ok(TEMPLATES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, source)| source.to_string()))
+        });
         env
     })
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::yaml::{into_yaml, to_json, to_yaml};
+use crate::yaml::{to_json, to_yaml};
 
 /// A document output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,7 +35,7 @@ impl Format {
 impl Format {
     /// Renders a whole document (a recipe, a snapshot, a report).
     pub fn render<T: serde::Serialize>(self, doc: &T) -> String {
-        render_owned(crate::yaml::to_value(doc), self)
+        render(&crate::yaml::to_value(doc), self)
     }
 
     /// Renders a value selected from a document (see [`render_selected`]).
@@ -50,15 +50,6 @@ pub fn render(value: &Value, format: Format) -> String {
         Format::Yaml => to_yaml(value),
         Format::Json => to_json(value),
         Format::Table => to_table(value),
-    }
-}
-
-/// [`render`] of a document the caller no longer needs (YAML sorts it in
-/// place instead of sorting a copy).
-pub fn render_owned(value: Value, format: Format) -> String {
-    match format {
-        Format::Yaml => into_yaml(value),
-        _ => render(&value, format),
     }
 }
 

@@ -79,28 +79,52 @@ pub fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("document types always serialise")
 }
 
-/// Sorts every mapping's keys, recursively (the reference's YAML output).
-pub fn sort_keys(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.sort_keys();
-            map.values_mut().for_each(sort_keys);
+/// Renders YAML with keys sorted recursively and 2-space indentation.
+pub fn to_yaml(value: &Value) -> String {
+    serde_saphyr::to_string(&SortedKeys(value)).expect("JSON values always render as YAML")
+}
+
+/// Serialises a value with the keys of every map in sorted order, without
+/// copying it.
+pub struct SortedKeys<'a>(pub &'a Value);
+
+impl serde::Serialize for SortedKeys<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        match self.0 {
+            Value::Object(map) => SortedMap(map).serialize(serializer),
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&SortedKeys(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
         }
-        Value::Array(items) => items.iter_mut().for_each(sort_keys),
-        _ => {}
     }
 }
 
-/// Renders YAML with keys sorted recursively and 2-space indentation.
-pub fn to_yaml(value: &Value) -> String {
-    into_yaml(value.clone())
-}
+/// [`SortedKeys`] of a map.
+pub struct SortedMap<'a>(pub &'a serde_json::Map<String, Value>);
 
-/// [`to_yaml`] of a value the caller no longer needs: sorts it in place
-/// instead of sorting a copy.
-pub fn into_yaml(mut value: Value) -> String {
-    sort_keys(&mut value);
-    serde_saphyr::to_string(&value).expect("JSON values always render as YAML")
+impl serde::Serialize for SortedMap<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut entries: Vec<_> = self.0.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = serializer.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            out.serialize_entry(k, &SortedKeys(v))?;
+        }
+        out.end()
+    }
 }
 
 /// Renders indented JSON (2 spaces, declared order) with a trailing newline.
