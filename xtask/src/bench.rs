@@ -124,14 +124,8 @@ pub fn run(args: &[String]) -> Result<()> {
     if runs == 0 {
         bail!("runs must be at least 1");
     }
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "aicr-cli"])
-        .current_dir(crate::root())
-        .status()?;
-    if !status.success() {
-        bail!("release build failed");
-    }
-    let ours = crate::root().join("target/release/aicr");
+    // The binary as we ship it (`cargo xtask dist`).
+    let ours = crate::dist::build()?;
     if let Some(r) = &reference
         && !r.is_file()
     {

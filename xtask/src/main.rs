@@ -2,8 +2,10 @@
 //!
 //! - `conformance`: the reference recipe corpus through the library; prints `parity X/Y`.
 //! - `bench`: whole-process latency and peak memory of the `aicr` binary.
+//! - `dist`: the static release binary, `target/dist/aicr`.
 //! - `recipes-lint [--data DIR | --catalog DIR]`: every problem of a recipe catalog.
 //! - `codegen [--check]`: JSON Schemas in `schemas/` from the document types.
+//! - `fuzz [SECONDS] [--minimize] [TARGET...]`: every fuzz target from its committed corpus.
 
 // xtask is a repository tool, not library code: it runs cargo and the
 // binary, reads the environment and writes generated files.
@@ -12,6 +14,8 @@
 mod bench;
 mod codegen;
 mod conformance;
+mod dist;
+mod fuzz;
 mod lint;
 
 use anyhow::{Result, bail};
@@ -19,14 +23,20 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask <conformance|bench|recipes-lint|codegen> [args]");
+        bail!("usage: cargo xtask <conformance|bench|dist|recipes-lint|codegen|fuzz> [args]");
     };
     match task.as_str() {
         "conformance" => conformance::run(rest),
         "bench" => bench::run(rest),
+        "dist" => dist::run(rest),
         "recipes-lint" => lint::run(rest),
         "codegen" => codegen::run(rest),
-        other => bail!("unknown task {other:?}; tasks: conformance, bench, recipes-lint, codegen"),
+        "fuzz" => fuzz::run(rest),
+        other => {
+            bail!(
+                "unknown task {other:?}; tasks: conformance, bench, dist, recipes-lint, codegen, fuzz"
+            )
+        }
     }
 }
 
