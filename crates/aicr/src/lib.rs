@@ -38,7 +38,7 @@ pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use request::{
     BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
-    RecipeRequest, load_config,
+    RecipeRequest, criteria_document, load_config, query_document,
 };
 
 pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};

@@ -102,6 +102,12 @@ pub struct CriteriaFlags {
 }
 
 impl CriteriaFlags {
+    /// These values alone, parsed; nothing given means every criterion is
+    /// `any` (the server's `GET /v1/recipe` with no parameters).
+    pub fn criteria(&self) -> Result<Criteria> {
+        self.over(None)
+    }
+
     /// These values over the config's defaults, parsed.
     fn over(&self, defaults: Option<&CriteriaConfig>) -> Result<Criteria> {
         let d = defaults.cloned().unwrap_or_default();
@@ -115,6 +121,70 @@ impl CriteriaFlags {
         }
         .criteria()
     }
+}
+
+/// The body of `POST /v1/recipe`: a `RecipeCriteria` document,
+/// `{kind?, apiVersion?, metadata?: {name?}, spec: {service, accelerator,
+/// intent, os, platform, nodes}}`, in JSON or YAML (one parser reads both).
+/// `kind` and `apiVersion`, when given, must be `RecipeCriteria` and
+/// `aicr.nvidia.com/v1alpha1`; unknown fields are refused.
+pub fn criteria_document(bytes: &[u8], origin: &str) -> Result<Criteria> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Document {
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default)]
+        api_version: Option<String>,
+        #[serde(default)]
+        #[allow(dead_code)] // accepted, not used
+        metadata: Option<Metadata>,
+        spec: CriteriaConfig,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Metadata {
+        #[serde(default)]
+        #[allow(dead_code)] // accepted, not used
+        name: Option<String>,
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid("request body is empty"));
+    }
+    let doc: Document = aicr_core::yaml::parse(bytes, origin)?;
+    if let Some(kind) = doc.kind.filter(|k| k != "RecipeCriteria") {
+        return Err(Error::invalid(format!(
+            "kind {:?} is not RecipeCriteria",
+            aicr_core::error::escape(&kind)
+        )));
+    }
+    if let Some(v) = doc.api_version.filter(|v| v != "aicr.nvidia.com/v1alpha1") {
+        return Err(Error::invalid(format!(
+            "apiVersion {:?} is not aicr.nvidia.com/v1alpha1",
+            aicr_core::error::escape(&v)
+        )));
+    }
+    doc.spec.criteria()
+}
+
+/// The body of `POST /v1/query`: `{criteria: {service, ...}, selector}` in
+/// JSON or YAML. A missing selector selects everything.
+pub fn query_document(bytes: &[u8], origin: &str) -> Result<(Criteria, String)> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Document {
+        criteria: Option<CriteriaConfig>,
+        #[serde(default)]
+        selector: String,
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid("request body is empty"));
+    }
+    let doc: Document = aicr_core::yaml::parse(bytes, origin)?;
+    let Some(criteria) = doc.criteria else {
+        return Err(Error::invalid("query criteria cannot be empty"));
+    };
+    Ok((criteria.criteria()?, doc.selector))
 }
 
 /// `aicr recipe` and `aicr query` as asked for.

@@ -1,0 +1,118 @@
+//! Error responses. A handler returns an [`ApiError`]; the envelope
+//! middleware, which knows the request id, renders every one the same way:
+//!
+//! ```json
+//! {"code":"INVALID_REQUEST","message":"Invalid recipe criteria",
+//!  "details":{"error":"[INVALID_REQUEST] invalid service type: windows"},
+//!  "requestId":"…","timestamp":"2026-…Z","retryable":false}
+//! ```
+//!
+//! The status comes from the code (the one table in core). The cause is
+//! sent as `details.error` only below 500; a server error's cause is
+//! logged, never sent.
+
+use aicr::{Code, Error};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+/// An error a handler answers with (boxed: it travels in every `Result`).
+#[derive(Debug, Clone)]
+pub struct ApiError(Box<Parts>);
+
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub code: Code,
+    /// What failed, in the API's words ("Invalid recipe criteria").
+    pub message: String,
+    pub details: Map<String, Value>,
+    /// The library error behind it, if any.
+    pub cause: Option<Error>,
+    /// Set explicitly where the code's status is not the one (413).
+    pub status: Option<StatusCode>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError(Box::new(Parts {
+            code,
+            message: message.into(),
+            details: Map::new(),
+            cause: None,
+            status: None,
+            headers: Vec::new(),
+        }))
+    }
+
+    /// `message` for a library error, keeping its code.
+    pub fn from_error(message: impl Into<String>, cause: Error) -> Self {
+        let mut e = ApiError::new(cause.code(), message);
+        e.cause = Some(cause);
+        e
+    }
+
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        })
+    }
+
+    /// The JSON body, with the request's id and time.
+    pub fn body(&self, request_id: &str, timestamp: &str) -> Vec<u8> {
+        let mut details = self.details.clone();
+        if let Some(cause) = &self.cause
+            && self.status().as_u16() < 500
+        {
+            details.insert("error".into(), Value::String(cause.to_string()));
+        }
+        let mut body = Map::new();
+        body.insert("code".into(), self.code.as_str().into());
+        body.insert("message".into(), self.message.clone().into());
+        if !details.is_empty() {
+            body.insert("details".into(), Value::Object(details));
+        }
+        body.insert("requestId".into(), request_id.into());
+        body.insert("timestamp".into(), timestamp.into());
+        body.insert("retryable".into(), self.code.retryable().into());
+        let mut bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut Parts {
+        &mut self.0
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// A placeholder that carries the error to the envelope, which writes
+    /// the body (it alone knows the request id).
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}

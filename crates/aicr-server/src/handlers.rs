@@ -1,0 +1,325 @@
+//! Routes and handlers: HTTP in, a facade call, HTTP out.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use aicr::{Code, CriteriaFlags};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::{MEMO_ENTRIES, Server};
+
+/// Largest body of `POST /v1/recipe` and `POST /v1/query`.
+const CRITERIA_BODY_LIMIT: usize = 1 << 20;
+
+/// The API routes, in the order `GET /` lists them.
+const API_ROUTES: [&str; 3] = ["/v1/bundle", "/v1/query", "/v1/recipe"];
+
+pub fn routes(server: Arc<Server>) -> Router {
+    let api = Router::new()
+        .route("/", only(get(root), &["GET"]))
+        .route(
+            "/v1/recipe",
+            only(get(recipe_get).post(recipe_post), &["GET", "POST"]),
+        )
+        .route(
+            "/v1/query",
+            only(get(query_get).post(query_post), &["GET", "POST"]),
+        )
+        .route("/v1/bundle", only(post(bundle_not_ready), &["POST"]))
+        .fallback(unknown_path)
+        .layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            crate::envelope::envelope,
+        ));
+    // Probes and metrics stay outside the envelope: no rate limit may
+    // make a kubelet think the pod is dead.
+    let probes = Router::new()
+        .route("/health", only(get(health), &["GET"]))
+        .route("/ready", only(get(ready), &["GET"]))
+        .route("/metrics", get(metrics));
+    probes.merge(api).with_state(server)
+}
+
+/// `route` answering any other method with 405, an `Allow` header and a
+/// typed body.
+fn only(
+    route: MethodRouter<Arc<Server>>,
+    allowed: &'static [&'static str],
+) -> MethodRouter<Arc<Server>> {
+    route.fallback(move |method: Method| async move {
+        let allow = allowed.join(", ");
+        let mut error = ApiError::new(Code::MethodNotAllowed, "Method not allowed")
+            .detail("method", method.as_str())
+            .header(header::ALLOW, &allow);
+        if allowed.len() > 1 {
+            error = error.detail("allowed", allowed.to_vec());
+        }
+        // Probes have no envelope: render the body here.
+        let status = error.status();
+        let mut response = (status, error.body("", &crate::time::now_rfc3339())).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, v);
+        }
+        response.extensions_mut().insert(error);
+        response
+    })
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn json_value(status: StatusCode, value: &Value) -> Response {
+    let mut body = serde_json::to_vec(value).unwrap_or_default();
+    body.push(b'\n');
+    json_response(status, body)
+}
+
+/// A resolved document: JSON, cacheable for ten minutes (the catalog of a
+/// running server never changes).
+fn document(body: Bytes) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=600"),
+    );
+    response
+}
+
+async fn health() -> Response {
+    json_value(
+        StatusCode::OK,
+        &json!({"status": "healthy", "timestamp": crate::time::now_rfc3339()}),
+    )
+}
+
+async fn ready(State(server): State<Arc<Server>>) -> Response {
+    if server.ready.load(Ordering::SeqCst) {
+        json_value(
+            StatusCode::OK,
+            &json!({"status": "ready", "timestamp": crate::time::now_rfc3339()}),
+        )
+    } else {
+        json_value(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "not_ready", "timestamp": crate::time::now_rfc3339(),
+                    "reason": "service is starting or shutting down"}),
+        )
+    }
+}
+
+async fn metrics(State(server): State<Arc<Server>>) -> Response {
+    let mut response = server.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+async fn root() -> Response {
+    json_value(
+        StatusCode::OK,
+        &json!({"service": "aicrd", "version": aicr::VERSION, "routes": API_ROUTES}),
+    )
+}
+
+/// Unknown paths are 404 (the reference answers any path with the route
+/// list, which hides typos such as `/v1/recipes`).
+async fn unknown_path(uri: Uri) -> ApiError {
+    ApiError::new(Code::NotFound, "No such route")
+        .detail("path", aicr_escape(uri.path()))
+        .detail("routes", API_ROUTES.to_vec())
+}
+
+/// Criteria as query parameters (`GET /v1/recipe`, `GET /v1/query`).
+#[derive(Debug, Default, Deserialize)]
+struct CriteriaParams {
+    service: Option<String>,
+    accelerator: Option<String>,
+    /// Alias of `accelerator`, used when that is not given.
+    gpu: Option<String>,
+    intent: Option<String>,
+    os: Option<String>,
+    platform: Option<String>,
+    nodes: Option<String>,
+    selector: Option<String>,
+}
+
+impl CriteriaParams {
+    fn parse(uri: &Uri) -> Result<Self, ApiError> {
+        Query::<CriteriaParams>::try_from_uri(uri)
+            .map(|q| q.0)
+            .map_err(|e| {
+                ApiError::new(Code::InvalidRequest, "Invalid query parameters")
+                    .detail("error", e.body_text())
+            })
+    }
+
+    fn criteria(&self) -> Result<aicr::Criteria, ApiError> {
+        let invalid = |e: aicr::Error| ApiError::from_error("Invalid recipe criteria", e);
+        // Strictly an integer: the reference read `4abc` as 4.
+        let nodes = match &self.nodes {
+            None => None,
+            Some(n) => Some(n.trim().parse::<i64>().map_err(|_| {
+                invalid(aicr::Error::invalid(format!(
+                    "nodes must be a non-negative integer, not {:?}",
+                    aicr_escape(n)
+                )))
+            })?),
+        };
+        CriteriaFlags {
+            service: self.service.clone(),
+            accelerator: self.accelerator.clone().or_else(|| self.gpu.clone()),
+            intent: self.intent.clone(),
+            os: self.os.clone(),
+            platform: self.platform.clone(),
+            nodes,
+        }
+        .criteria()
+        .map_err(invalid)
+    }
+}
+
+fn aicr_escape(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .flat_map(char::escape_default)
+        .collect()
+}
+
+async fn recipe_get(State(server): State<Arc<Server>>, uri: Uri) -> Result<Response, ApiError> {
+    let criteria = CriteriaParams::parse(&uri)?.criteria()?;
+    recipe_for(&server, criteria)
+}
+
+async fn recipe_post(
+    State(server): State<Arc<Server>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let body = read_body(request.into_body(), CRITERIA_BODY_LIMIT).await?;
+    let criteria = aicr::criteria_document(&body, "request body")
+        .map_err(|e| ApiError::from_error("Invalid recipe criteria", e))?;
+    recipe_for(&server, criteria)
+}
+
+fn memo(
+    server: &Server,
+) -> std::sync::MutexGuard<'_, std::collections::HashMap<aicr::Criteria, Bytes>> {
+    server.recipes.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The recipe for `criteria` as JSON, rendered once per criteria.
+fn recipe_for(server: &Server, criteria: aicr::Criteria) -> Result<Response, ApiError> {
+    if let Some(body) = memo(server).get(&criteria).cloned() {
+        server
+            .metrics
+            .recipe_memo_hits
+            .fetch_add(1, Ordering::Relaxed);
+        return Ok(document(body));
+    }
+    server
+        .metrics
+        .recipe_memo_misses
+        .fetch_add(1, Ordering::Relaxed);
+    let recipe = server
+        .client
+        .recipe(&criteria)
+        .map_err(|e| ApiError::from_error("Recipe generation failed", e))?;
+    let mut body = serde_json::to_vec(&recipe).map_err(|e| {
+        ApiError::new(Code::Internal, "Recipe generation failed").detail("error", e.to_string())
+    })?;
+    body.push(b'\n');
+    let body = Bytes::from(body);
+    let mut memo = memo(server);
+    if memo.len() < MEMO_ENTRIES {
+        memo.insert(criteria, body.clone());
+    }
+    Ok(document(body))
+}
+
+async fn query_get(State(server): State<Arc<Server>>, uri: Uri) -> Result<Response, ApiError> {
+    let params = CriteriaParams::parse(&uri)?;
+    let criteria = params.criteria()?;
+    query_for(&server, criteria, params.selector.as_deref().unwrap_or(""))
+}
+
+async fn query_post(
+    State(server): State<Arc<Server>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let body = read_body(request.into_body(), CRITERIA_BODY_LIMIT).await?;
+    let (criteria, selector) = aicr::query_document(&body, "request body")
+        .map_err(|e| ApiError::from_error("Invalid query request body", e))?;
+    query_for(&server, criteria, &selector)
+}
+
+fn query_for(
+    server: &Server,
+    criteria: aicr::Criteria,
+    selector: &str,
+) -> Result<Response, ApiError> {
+    let selector = if selector.is_empty() { "." } else { selector };
+    let value = server.client.query(&criteria, selector).map_err(|e| {
+        if e.code() == Code::NotFound {
+            ApiError::from_error("Selector path not found", e).detail("selector", selector)
+        } else {
+            ApiError::from_error("Query failed", e)
+        }
+    })?;
+    let mut body = serde_json::to_vec(&value).unwrap_or_default();
+    body.push(b'\n');
+    Ok(document(Bytes::from(body)))
+}
+
+/// `POST /v1/bundle` is routed so that clients get a typed answer, but
+/// bundles over HTTP are not served yet.
+async fn bundle_not_ready() -> ApiError {
+    ApiError::new(
+        Code::ServiceUnavailable,
+        "Bundle generation over HTTP is not available in this version; use `aicr bundle`",
+    )
+}
+
+/// The body, at most `limit` bytes: more is 413 with the limit.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let text = e.to_string();
+        if e.into_inner()
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            let mut error = ApiError::new(
+                Code::InvalidRequest,
+                "Request body exceeds maximum allowed size",
+            )
+            .detail("limit_bytes", limit);
+            error.status = Some(StatusCode::PAYLOAD_TOO_LARGE);
+            error
+        } else {
+            ApiError::new(Code::InvalidRequest, "Invalid request body").detail("error", text)
+        }
+    })
+}
