@@ -13,6 +13,7 @@ pub mod tree;
 
 pub use tree::{FileTree, GeneratedFile};
 
+pub mod archive;
 pub mod argocd;
 pub mod argocd_helm;
 pub mod checksum;

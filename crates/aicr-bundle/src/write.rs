@@ -20,7 +20,7 @@ use crate::tree::FileTree;
 /// bundle" that may be replaced without `--force`.
 pub const MARKER_FILE: &str = ".aicr-bundle";
 
-const MARKER_TEXT: &str =
+pub(crate) const MARKER_TEXT: &str =
     "This directory is a bundle written by aicr; aicr bundle may replace it.\n";
 
 /// Writes `tree` to `dir`, replacing the directory as a whole: the new

@@ -33,7 +33,7 @@ pub fn routes(server: Arc<Server>) -> Router {
             "/v1/query",
             only(get(query_get).post(query_post), &["GET", "POST"]),
         )
-        .route("/v1/bundle", only(post(bundle_not_ready), &["POST"]))
+        .route("/v1/bundle", only(post(bundle), &["POST"]))
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
@@ -294,13 +294,119 @@ fn query_for(
     Ok(document(Bytes::from(body)))
 }
 
-/// `POST /v1/bundle` is routed so that clients get a typed answer, but
-/// bundles over HTTP are not served yet.
-async fn bundle_not_ready() -> ApiError {
-    ApiError::new(
-        Code::ServiceUnavailable,
-        "Bundle generation over HTTP is not available in this version; use `aicr bundle`",
-    )
+/// Largest body of `POST /v1/bundle` (the reference's cap).
+const BUNDLE_BODY_LIMIT: usize = 8 << 20;
+
+/// Query parameters of `POST /v1/bundle` that may be repeated.
+const LIST_PARAMS: [&str; 7] = [
+    "set",
+    "dynamic",
+    "system-node-selector",
+    "system-node-toleration",
+    "accelerated-node-selector",
+    "accelerated-node-toleration",
+    "workload-selector",
+];
+
+/// The query string as a [`aicr::BundleRequest`]: the flag grammars of
+/// `aicr bundle`, one parameter per flag.
+fn bundle_request(uri: &Uri) -> Result<aicr::BundleRequest, ApiError> {
+    let invalid = |message: String| {
+        ApiError::new(Code::InvalidRequest, "Invalid bundle parameters").detail("error", message)
+    };
+    let mut fields = serde_json::Map::new();
+    for (key, value) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        let key = key.into_owned();
+        if LIST_PARAMS.contains(&key.as_str()) {
+            let list = fields
+                .entry(key)
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = list {
+                items.push(Value::String(value.into_owned()));
+            }
+            continue;
+        }
+        let value = if key == "nodes" {
+            let n: i64 = value.trim().parse().map_err(|_| {
+                invalid(format!(
+                    "nodes must be a non-negative integer, not {:?}",
+                    aicr_escape(&value)
+                ))
+            })?;
+            Value::from(n)
+        } else {
+            Value::String(value.into_owned())
+        };
+        if fields.insert(key.clone(), value).is_some() {
+            return Err(invalid(format!(
+                "parameter {:?} can only be given once",
+                aicr_escape(&key)
+            )));
+        }
+    }
+    serde_json::from_value(Value::Object(fields)).map_err(|e| invalid(e.to_string()))
+}
+
+/// `POST /v1/bundle`: a RecipeResult in, the bundle `aicr bundle` would
+/// write out, as one zip archive.
+async fn bundle(State(server): State<Arc<Server>>, request: Request) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
+    let options = bundle_request(request.uri())?
+        .options()
+        .map_err(|e| ApiError::from_error("Invalid bundle parameters", e))?;
+    let body = read_body(request.into_body(), BUNDLE_BODY_LIMIT).await?;
+    let recipe = server
+        .client
+        .parse_recipe(&body, "request body")
+        .map_err(|e| ApiError::from_error("Invalid request body", e))?;
+    if recipe.component_refs.is_empty() {
+        return Err(ApiError::new(
+            Code::InvalidRequest,
+            "Recipe must contain at least one component reference",
+        ));
+    }
+    let fetched = server
+        .client
+        .fetch_manifests(&recipe)
+        .await
+        .map_err(|e| ApiError::from_error("Bundle generation failed", e))?;
+    // Rendering and compressing take milliseconds of CPU: keep them off
+    // the threads that accept and answer requests.
+    let worker = server.clone();
+    let (files, size, archive) = tokio::task::spawn_blocking(move || {
+        let tree = worker.client.render_bundle(&recipe, &options, &fetched)?;
+        let size: usize = tree.iter().map(|(_, f)| f.bytes.len()).sum();
+        let archive = worker.client.archive_bundle(&tree)?;
+        Ok::<_, aicr::Error>((tree.len(), size, archive))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(Code::Internal, "Bundle generation failed").detail("error", e.to_string())
+    })?
+    .map_err(|e| ApiError::from_error("Bundle generation failed", e))?;
+    let mut response = (StatusCode::OK, archive).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"bundles.zip\""),
+    );
+    for (name, value) in [
+        ("x-bundle-files", files.to_string()),
+        ("x-bundle-size", size.to_string()),
+        (
+            "x-bundle-duration",
+            format!("{:.3}s", started.elapsed().as_secs_f64()),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    Ok(response)
 }
 
 /// The body, at most `limit` bytes: more is 413 with the limit.

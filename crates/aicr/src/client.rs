@@ -182,6 +182,12 @@ impl Client {
         aicr_bundle::bundle(&self.catalog, recipe, options, fetched)
     }
 
+    /// A bundle as one zip archive, byte-identical for the same tree (see
+    /// [`aicr_bundle::archive::zip`]).
+    pub fn archive_bundle(&self, tree: &FileTree) -> Result<Vec<u8>> {
+        aicr_bundle::archive::zip(tree)
+    }
+
     /// Writes a bundle to `dir` atomically (see [`aicr_bundle::write_tree`]).
     pub fn write_bundle(&self, tree: &FileTree, dir: &Path, force: bool) -> Result<()> {
         aicr_bundle::write_tree(tree, dir, force)

@@ -376,17 +376,167 @@ fn a_request_past_its_deadline_is_504() {
     error_body(&r, 504, "TIMEOUT");
 }
 
+fn eks_recipe_json() -> Vec<u8> {
+    let client = aicr::Client::embedded().unwrap();
+    let criteria = aicr::CriteriaFlags {
+        service: Some("eks".into()),
+        accelerator: Some("h100".into()),
+        intent: Some("training".into()),
+        os: Some("ubuntu".into()),
+        platform: Some("kubeflow".into()),
+        ..Default::default()
+    }
+    .criteria()
+    .unwrap();
+    serde_json::to_vec(&client.recipe(&criteria).unwrap()).unwrap()
+}
+
+/// Every file of a zip archive: path → (bytes, mode); directories skipped.
+fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, (Vec<u8>, u32)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        if entry.is_dir() {
+            continue;
+        }
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        let mode = entry.unix_mode().unwrap() & 0o777;
+        files.insert(entry.name().unwrap().to_string(), (data, mode));
+    }
+    files
+}
+
+/// Every file under `dir`: path → (bytes, mode).
+fn read_dir(dir: &std::path::Path) -> std::collections::BTreeMap<String, (Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            files.insert(rel, (std::fs::read(&path).unwrap(), mode));
+        }
+    }
+    files
+}
+
 #[test]
-fn the_bundle_route_says_it_is_not_served_yet() {
+fn bundle_returns_the_files_aicr_bundle_writes_as_a_stable_zip() {
     let s = start(quiet());
+    let recipe = eks_recipe_json();
+    let path = "/v1/bundle?deployer=argocd&repo=https://git.example.com/org/gitops.git&set=gpuoperator:driver.version=580.1&nodes=4";
     let r = request(
         &s,
         "POST",
-        "/v1/bundle",
+        path,
         &[("Content-Type", "application/json")],
-        b"{}",
+        &recipe,
     );
-    error_body(&r, 503, "SERVICE_UNAVAILABLE");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/zip"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"bundles.zip\"")
+    );
+    let served = unzip(&r.body);
+    assert_eq!(
+        r.header("x-bundle-files")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+            + 1,
+        served.len()
+    );
+
+    // What `aicr bundle` does with the same inputs, through the facade.
+    let client = aicr::Client::embedded().unwrap();
+    let parsed = client.parse_recipe(&recipe, "test").unwrap();
+    let options = aicr::BundleRequest {
+        deployer: Some("argocd".into()),
+        repo: Some("https://git.example.com/org/gitops.git".into()),
+        set: vec!["gpuoperator:driver.version=580.1".into()],
+        nodes: Some(4),
+        ..Default::default()
+    }
+    .options()
+    .unwrap();
+    let tree = client
+        .render_bundle(&parsed, &options, &aicr::FetchedFiles::default())
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bundle");
+    client.write_bundle(&tree, &dir, false).unwrap();
+    assert_eq!(served, read_dir(&dir));
+
+    let again = request(
+        &s,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        &recipe,
+    );
+    assert_eq!(again.body, r.body, "the same archive, byte for byte");
+}
+
+#[test]
+fn bundle_refuses_bad_parameters_and_bodies() {
+    let s = start(quiet());
+    let recipe = eks_recipe_json();
+    for (query, cause) in [
+        ("set=nocolon", "set"),
+        ("nodes=-1", "nodes must be a non-negative integer"),
+        ("nodes=4abc", "nodes must be a non-negative integer"),
+        ("deployer=nope", "nope"),
+        ("deployer=helm&deployer=flux", "only be given once"),
+        ("vendor-charts=true", "vendor-charts"),
+    ] {
+        let r = request(&s, "POST", &format!("/v1/bundle?{query}"), &[], &recipe);
+        let body = error_body(&r, 400, "INVALID_REQUEST");
+        assert_eq!(body["message"], "Invalid bundle parameters", "{query}");
+        assert!(
+            body["details"]["error"].as_str().unwrap().contains(cause),
+            "{query}: {body}"
+        );
+    }
+    let r = request(&s, "POST", "/v1/bundle", &[], b"");
+    assert_eq!(
+        error_body(&r, 400, "INVALID_REQUEST")["message"],
+        "Invalid request body"
+    );
+    let empty = br#"{"apiVersion":"aicr.nvidia.com/v1alpha1","kind":"RecipeResult","metadata":{},"componentRefs":[]}"#;
+    let r = request(&s, "POST", "/v1/bundle", &[], empty);
+    assert_eq!(
+        error_body(&r, 400, "INVALID_REQUEST")["message"],
+        "Recipe must contain at least one component reference"
+    );
+    let hostile = String::from_utf8(recipe.clone()).unwrap().replacen(
+        "\"componentRefs\":[{\"name\":\"",
+        "\"componentRefs\":[{\"name\":\"$(touch x)",
+        1,
+    );
+    assert_ne!(hostile.as_bytes(), recipe.as_slice());
+    let r = request(&s, "POST", "/v1/bundle", &[], hostile.as_bytes());
+    error_body(&r, 400, "INVALID_REQUEST");
+    let big = vec![b' '; (8 << 20) + 1];
+    let r = request(&s, "POST", "/v1/bundle", &[], &big);
+    assert_eq!(
+        error_body(&r, 413, "INVALID_REQUEST")["details"]["limit_bytes"],
+        8 << 20
+    );
 }
 
 #[test]
