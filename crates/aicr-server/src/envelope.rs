@@ -128,10 +128,17 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
     response
 }
 
-/// Runs the handler under the request deadline.
+/// Runs the handler under the request deadline; a handler that panics
+/// answers 500 instead of taking the connection (or, with `panic =
+/// "abort"`, the process) with it.
 async fn run(server: &Server, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(server.config.request_timeout, next.run(request)).await {
-        Ok(response) => response,
+    let handler = CatchUnwind(Box::pin(next.run(request)));
+    match tokio::time::timeout(server.config.request_timeout, handler).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(())) => {
+            server.metrics.panics.fetch_add(1, Ordering::Relaxed);
+            ApiError::new(Code::Internal, "Internal server error").into_response()
+        }
         Err(_) => ApiError::new(Code::Timeout, "Request timed out")
             .detail(
                 "timeout_seconds",
@@ -141,10 +148,77 @@ async fn run(server: &Server, request: Request, next: Next) -> Response {
     }
 }
 
+/// A future that turns a panic while polling into `Err(())`. Handlers
+/// share nothing mutable but the metrics and the memo, whose locks
+/// recover from poisoning, so serving on after a panic is sound.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(out)) => std::task::Poll::Ready(Ok(out)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    }
+}
+
 /// One JSON line on stderr; a closed stderr loses the line, nothing else.
 fn log_line(value: &serde_json::Value) {
     use std::io::Write;
     let mut line = value.to_string();
     line.push('\n');
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn boom() -> &'static str {
+        panic!("a bug")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
+        let server = Server::new(
+            aicr::Client::embedded().unwrap(),
+            crate::Config {
+                access_log: false,
+                ..crate::Config::default()
+            },
+        );
+        let app = axum::Router::new()
+            .route("/boom", get(|| async { boom() }))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn_with_state(
+                server.clone(),
+                envelope,
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let get = |path: &'static str| async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply).await.unwrap();
+            reply
+        };
+        let reply = get("/boom").await;
+        assert!(reply.starts_with("HTTP/1.1 500"), "{reply}");
+        assert!(reply.contains(r#""code":"INTERNAL""#), "{reply}");
+        assert!(!reply.contains("a bug"), "a panic message is never sent");
+        assert!(get("/fine").await.ends_with("fine"));
+        assert_eq!(server.metrics.panics.load(Ordering::Relaxed), 1);
+    }
 }

@@ -24,6 +24,7 @@ struct Histogram {
 pub struct Metrics {
     pub in_flight: AtomicI64,
     pub rate_limit_rejects: AtomicU64,
+    pub panics: AtomicU64,
     pub recipe_memo_hits: AtomicU64,
     pub recipe_memo_misses: AtomicU64,
     requests: Mutex<BTreeMap<(String, &'static str, u16), u64>>,
@@ -74,6 +75,13 @@ impl Metrics {
             "Requests refused by the rate limit.",
             "counter",
             self.rate_limit_rejects.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "aicr_panic_recoveries_total",
+            "Handlers that panicked and were answered with 500.",
+            "counter",
+            self.panics.load(Ordering::Relaxed).to_string(),
         );
         gauge(
             &mut out,
