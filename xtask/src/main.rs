@@ -3,6 +3,7 @@
 //! - `conformance`: the reference recipe corpus through the library; prints `parity X/Y`.
 //! - `bench`: whole-process latency and peak memory of the `aicr` binary.
 //! - `dist`: the static release binary, `target/dist/aicr`.
+//! - `bench-server [--reference BIN] [SECONDS]`: aicrd's throughput under wrk.
 //! - `recipes-lint [--data DIR | --catalog DIR]`: every problem of a recipe catalog.
 //! - `codegen [--check]`: JSON Schemas in `schemas/` from the document types.
 //! - `fuzz [SECONDS] [--minimize] [TARGET...]`: every fuzz target from its committed corpus.
@@ -12,6 +13,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod bench;
+mod bench_server;
 mod codegen;
 mod conformance;
 mod dist;
@@ -23,18 +25,21 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((task, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask <conformance|bench|dist|recipes-lint|codegen|fuzz> [args]");
+        bail!(
+            "usage: cargo xtask <conformance|bench|bench-server|dist|recipes-lint|codegen|fuzz> [args]"
+        );
     };
     match task.as_str() {
         "conformance" => conformance::run(rest),
         "bench" => bench::run(rest),
+        "bench-server" => bench_server::run(rest),
         "dist" => dist::run(rest),
         "recipes-lint" => lint::run(rest),
         "codegen" => codegen::run(rest),
         "fuzz" => fuzz::run(rest),
         other => {
             bail!(
-                "unknown task {other:?}; tasks: conformance, bench, dist, recipes-lint, codegen, fuzz"
+                "unknown task {other:?}; tasks: conformance, bench, bench-server, dist, recipes-lint, codegen, fuzz"
             )
         }
     }

@@ -50,7 +50,7 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .filter(|v| uuid::Uuid::parse_str(v).is_ok())
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(new_request_id);
 
     let mut rate_headers = Vec::new();
     let mut response = match &server.limiter {
@@ -169,12 +169,63 @@ impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
     }
 }
 
-/// One JSON line on stderr; a closed stderr loses the line, nothing else.
+/// A fresh UUIDv4-shaped request id. Ids need to be unique, not secret:
+/// a random seed per process (from the OS, once) and a counter, mixed by
+/// splitmix64, instead of a system call per request.
+fn new_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::AtomicU64;
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let bytes = *uuid::Uuid::new_v4().as_bytes();
+        u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default())
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let high = mix(seed ^ n);
+    let low = mix(seed.rotate_left(32) ^ n ^ 0x5555_5555_5555_5555);
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&high.to_le_bytes());
+    bytes[8..].copy_from_slice(&low.to_le_bytes());
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// One JSON line for stderr. Lines go through a channel to one writer
+/// thread, which writes them in batches and flushes whenever it has
+/// nothing more queued, so a request never waits on a system call for
+/// its log line and an idle server's log is up to date. A closed stderr
+/// loses lines, nothing else.
 fn log_line(value: &serde_json::Value) {
     use std::io::Write;
+    use std::sync::OnceLock;
+    use std::sync::mpsc::{Sender, channel};
+    static LOG: OnceLock<Sender<String>> = OnceLock::new();
+    let sender = LOG.get_or_init(|| {
+        let (tx, rx) = channel::<String>();
+        std::thread::spawn(move || {
+            let mut out = std::io::BufWriter::new(std::io::stderr());
+            while let Ok(line) = rx.recv() {
+                let _ = out.write_all(line.as_bytes());
+                while let Ok(more) = rx.try_recv() {
+                    let _ = out.write_all(more.as_bytes());
+                }
+                let _ = out.flush();
+            }
+        });
+        tx
+    });
     let mut line = value.to_string();
     line.push('\n');
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let _ = sender.send(line);
 }
 
 #[cfg(test)]
@@ -182,6 +233,17 @@ mod tests {
     use super::*;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let ids: std::collections::BTreeSet<String> =
+            (0..10_000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(100) {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version_num(), 4, "{id}");
+        }
+    }
 
     fn boom() -> &'static str {
         panic!("a bug")

@@ -27,19 +27,18 @@ pub struct Metrics {
     pub panics: AtomicU64,
     pub recipe_memo_hits: AtomicU64,
     pub recipe_memo_misses: AtomicU64,
-    requests: Mutex<BTreeMap<(String, &'static str, u16), u64>>,
-    durations: Mutex<BTreeMap<(String, &'static str), Histogram>>,
+    requests: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
+    durations: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
 }
 
 impl Metrics {
     /// Records one finished request.
-    pub fn record(&self, method: &str, route: &'static str, status: u16, took: Duration) {
-        let method = method.to_string();
+    pub fn record(&self, method: &'static str, route: &'static str, status: u16, took: Duration) {
         *self
             .requests
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry((method.clone(), route, status))
+            .entry((method, route, status))
             .or_default() += 1;
         let secs = took.as_secs_f64();
         let mut durations = self.durations.lock().unwrap_or_else(|e| e.into_inner());
