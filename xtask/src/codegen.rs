@@ -14,21 +14,25 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let dir = crate::root().join("schemas");
     let mut stale = Vec::new();
-    for file in schema::all() {
-        let path = dir.join(file.name);
+    let mut files: Vec<(&str, String)> = schema::all()
+        .into_iter()
+        .map(|f| (f.name, f.text))
+        .collect();
+    files.push(("aicrd.openapi.json", aicr_server::openapi()));
+    for (name, text) in files {
+        let path = dir.join(name);
         let current = std::fs::read_to_string(&path).ok();
-        if current.as_deref() == Some(file.text.as_str()) {
+        if current.as_deref() == Some(text.as_str()) {
             continue;
         }
         if check {
-            stale.push(format!("schemas/{}", file.name));
+            stale.push(format!("schemas/{name}"));
         } else {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            let tmp = dir.join(format!(".{}.tmp", file.name));
-            std::fs::write(&tmp, &file.text)
-                .with_context(|| format!("writing {}", tmp.display()))?;
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
             std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-            println!("wrote schemas/{}", file.name);
+            println!("wrote schemas/{name}");
         }
     }
     if !stale.is_empty() {

@@ -40,6 +40,7 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
         Some("/v1/recipe") => "/v1/recipe",
         Some("/v1/query") => "/v1/query",
         Some("/v1/bundle") => "/v1/bundle",
+        Some("/v1/openapi.json") => "/v1/openapi.json",
         _ => "other",
     };
     let path = request.uri().path().to_string();

@@ -17,10 +17,10 @@ use crate::error::ApiError;
 use crate::{MEMO_ENTRIES, Server};
 
 /// Largest body of `POST /v1/recipe` and `POST /v1/query`.
-const CRITERIA_BODY_LIMIT: usize = 1 << 20;
+pub(crate) const CRITERIA_BODY_LIMIT: usize = 1 << 20;
 
 /// The API routes, in the order `GET /` lists them.
-const API_ROUTES: [&str; 3] = ["/v1/bundle", "/v1/query", "/v1/recipe"];
+const API_ROUTES: [&str; 4] = ["/v1/bundle", "/v1/openapi.json", "/v1/query", "/v1/recipe"];
 
 pub fn routes(server: Arc<Server>) -> Router {
     let api = Router::new()
@@ -34,6 +34,7 @@ pub fn routes(server: Arc<Server>) -> Router {
             only(get(query_get).post(query_post), &["GET", "POST"]),
         )
         .route("/v1/bundle", only(post(bundle), &["POST"]))
+        .route("/v1/openapi.json", only(get(openapi), &["GET"]))
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
@@ -137,6 +138,12 @@ async fn metrics(State(server): State<Arc<Server>>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+async fn openapi() -> Response {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = TEXT.get_or_init(crate::openapi::text);
+    json_response(StatusCode::OK, text.clone().into_bytes())
 }
 
 async fn root() -> Response {
@@ -295,10 +302,10 @@ fn query_for(
 }
 
 /// Largest body of `POST /v1/bundle` (the reference's cap).
-const BUNDLE_BODY_LIMIT: usize = 8 << 20;
+pub(crate) const BUNDLE_BODY_LIMIT: usize = 8 << 20;
 
 /// Query parameters of `POST /v1/bundle` that may be repeated.
-const LIST_PARAMS: [&str; 7] = [
+pub(crate) const LIST_PARAMS: [&str; 7] = [
     "set",
     "dynamic",
     "system-node-selector",

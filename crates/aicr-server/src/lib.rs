@@ -15,6 +15,7 @@ mod error;
 mod handlers;
 mod limit;
 mod metrics;
+mod openapi;
 mod time;
 
 use std::collections::HashMap;
@@ -80,6 +81,12 @@ impl Server {
             recipes: Mutex::new(HashMap::new()),
         })
     }
+}
+
+/// The OpenAPI 3.1 document of the API, as served at
+/// `GET /v1/openapi.json` and committed as `schemas/aicrd.openapi.json`.
+pub fn openapi() -> String {
+    openapi::text()
 }
 
 /// The routes and middleware of `aicrd`.

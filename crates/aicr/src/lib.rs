@@ -33,6 +33,7 @@ mod client;
 mod http;
 mod io;
 mod request;
+mod schema;
 
 pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
@@ -40,6 +41,7 @@ pub use request::{
     BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
     RecipeRequest, criteria_document, load_config, query_document,
 };
+pub use schema::api_schemas;
 
 pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};

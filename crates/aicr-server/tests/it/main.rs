@@ -62,7 +62,7 @@ fn probes_metrics_and_the_route_list() {
     assert_eq!(body["service"], "aicrd");
     assert_eq!(
         body["routes"],
-        serde_json::json!(["/v1/bundle", "/v1/query", "/v1/recipe"])
+        serde_json::json!(["/v1/bundle", "/v1/openapi.json", "/v1/query", "/v1/recipe"])
     );
     request(&s, "GET", "/v1/recipe?service=eks", &[], b"");
     let r = request(&s, "GET", "/metrics", &[], b"");
@@ -537,6 +537,21 @@ fn bundle_refuses_bad_parameters_and_bodies() {
         error_body(&r, 413, "INVALID_REQUEST")["details"]["limit_bytes"],
         8 << 20
     );
+}
+
+#[test]
+fn the_openapi_document_is_served_and_committed() {
+    let s = start(quiet());
+    let r = request(&s, "GET", "/v1/openapi.json", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), aicr_server::openapi());
+    let doc = json(&r.body);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/aicrd.openapi.json"),
+    )
+    .expect("schemas/aicrd.openapi.json is committed (cargo xtask codegen)");
+    assert_eq!(committed, r.text(), "stale: run cargo xtask codegen");
 }
 
 #[test]
