@@ -211,6 +211,16 @@ for dir in "${bundles[@]}"; do
   fi
 done
 
+# aicrd's own deployment: Helm lints and renders its chart (default values
+# and autoscaling off), and every object, rendered or raw, validates
+# against the Kubernetes API schemas.
+rendered="$work/rendered/aicrd-chart"
+tally "$py" "$root/scripts/helm_render_check.py" --out "$rendered" "$root/deploy/helm/aicrd"
+tally "$py" "$root/scripts/helm_render_check.py" --out "$rendered-fixed" \
+  --set autoscaling.enabled=false --set podDisruptionBudget.enabled=false "$root/deploy/helm/aicrd"
+mapfile -t deploy_docs < <(find "$rendered" "$rendered-fixed" -name '*.yaml' | sort)
+tally node "$root/scripts/validate_gitops_docs.mjs" "$root/deploy/kubernetes/aicrd.yaml" "${deploy_docs[@]}"
+
 echo
 [ "$have_shellcheck" = 1 ] || echo "note: shellcheck not installed: shellcheck checks skipped"
 [ "$have_kubectl" = 1 ] || echo "note: kubectl not installed: kustomize builds skipped"

@@ -9,6 +9,10 @@
 //   source.toolkit.fluxcd.io/v1 HelmRepository, GitRepository
 //                                                Flux source-controller CRD schemas
 //   v1 ConfigMap                                 Kubernetes core OpenAPI schema
+//   v1 ServiceAccount, v1 Service, apps/v1 Deployment,
+//   autoscaling/v2 HorizontalPodAutoscaler, policy/v1 PodDisruptionBudget
+//                                                Kubernetes OpenAPI schemas
+//                                                (aicrd's deploy/ files)
 //   kustomize.config.k8s.io/v1beta1 Kustomization, and any file named
 //   helmfile.yaml                                OUR structural schemas in
 //                                                real_tool_schemas/ (no published
@@ -51,6 +55,13 @@ const SCHEMAS = {
   "source.toolkit.fluxcd.io/v1 GitRepository":
     "@kubernetes-models/flux-cd/_schemas/ComGithubFluxcdSourceControllerApiV1GitRepository.js",
   "v1 ConfigMap": "kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap.js",
+  // aicrd's own deployment (deploy/): the Kubernetes API's schemas.
+  "v1 ServiceAccount": "kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccount.js",
+  "v1 Service": "kubernetes-models/_schemas/IoK8sApiCoreV1Service.js",
+  "apps/v1 Deployment": "kubernetes-models/_schemas/IoK8sApiAppsV1Deployment.js",
+  "autoscaling/v2 HorizontalPodAutoscaler":
+    "kubernetes-models/_schemas/IoK8sApiAutoscalingV2HorizontalPodAutoscaler.js",
+  "policy/v1 PodDisruptionBudget": "kubernetes-models/_schemas/IoK8sApiPolicyV1PodDisruptionBudget.js",
 };
 const validators = {};
 for (const [key, rel] of Object.entries(SCHEMAS)) validators[key] = (await load(rel)).validate;
