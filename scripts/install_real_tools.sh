@@ -4,7 +4,8 @@
 # nothing but check. After it, the checks run offline.
 #
 #   target/tools/venv          Python venv with helm-python-sdk (Helm v4's Go
-#                              SDK as a library: loads and renders charts)
+#                              SDK as a library: loads and renders charts) and
+#                              schemathesis (fuzzes aicrd from its OpenAPI)
 #   target/tools/node_modules  @kubernetes-models/argo-cd and /flux-cd (JSON
 #                              schema validators generated from the Argo CD and
 #                              Flux CRDs), kubernetes-models (core API), ajv,
@@ -21,7 +22,7 @@ tools="${AICR_TOOLS_DIR:-$root/target/tools}"
 mkdir -p "$tools"
 
 # Pinned versions: what the checks were written and run against.
-py_pkgs=(helm-python-sdk==0.2.2)
+py_pkgs=(helm-python-sdk==0.2.2 schemathesis==4.32.5)
 npm_pkgs=(
   @kubernetes-models/argo-cd@4.0.0
   @kubernetes-models/flux-cd@4.0.0
@@ -36,7 +37,7 @@ if [ ! -x "$py" ]; then
   echo "install_real_tools: creating venv $tools/venv"
   python3 -m venv "$tools/venv"
 fi
-if ! "$py" -c 'import helm_python' 2>/dev/null; then
+if ! "$py" -c 'import helm_python, schemathesis' 2>/dev/null; then
   echo "install_real_tools: pip install ${py_pkgs[*]}"
   "$py" -m pip install --quiet --disable-pip-version-check "${py_pkgs[@]}"
 fi
