@@ -1,54 +1,44 @@
-//! `aicrd`: reads its settings from the environment (the reference's
-//! variables) and serves until SIGINT or SIGTERM.
-//!
-//! | Variable | Default | |
-//! |---|---|---|
-//! | `PORT` | 8080 | listens on all interfaces |
-//! | `SHUTDOWN_TIMEOUT_SECONDS` | 30 | how long in-flight requests may drain |
-//! | `AICR_RATE_LIMIT` | 100 | requests per second; 0 disables the limit |
-//! | `AICR_RATE_BURST` | 200 | token bucket size |
-//! | `AICR_ACCESS_LOG` | on | `off` silences the per-request JSON lines |
-//!
-//! A value that does not parse stops start-up (the reference warned and
-//! kept its default, which hides a typo in a Deployment).
+//! `aicrd`: settings from flags or the environment (the reference's
+//! variables), then serving until SIGINT or SIGTERM. A value that does not
+//! parse stops start-up with exit status 1 (the reference warned and kept
+//! its default, which hides a typo in a Deployment).
 
 // The binary is the edge: it reads the environment and exits.
 #![allow(clippy::disallowed_methods)]
 
 use std::time::Duration;
 
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={v:?} is not a valid value")),
-    }
+use clap::Parser;
+
+/// The AICR REST API server.
+#[derive(Debug, Parser)]
+#[command(name = "aicrd", version = aicr::VERSION)]
+struct Args {
+    /// Port to listen on, on all interfaces.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Seconds in-flight requests may take to drain after SIGTERM.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    shutdown_timeout: u64,
+    /// Requests per second for the whole process; 0 turns the limit off.
+    #[arg(long, env = "AICR_RATE_LIMIT", default_value_t = 100.0, value_parser = non_negative)]
+    rate_limit: f64,
+    /// Size of the rate limit's token bucket.
+    #[arg(long, env = "AICR_RATE_BURST", default_value_t = 200)]
+    rate_burst: u32,
+    /// One JSON line per request on stderr: on or off.
+    #[arg(long, env = "AICR_ACCESS_LOG", default_value = "on", value_parser = ["on", "off"])]
+    access_log: String,
 }
 
-fn config() -> Result<(u16, Duration, aicr_server::Config), String> {
-    let port = setting("PORT", 8080u16)?;
-    let drain = setting("SHUTDOWN_TIMEOUT_SECONDS", 30u64)?;
-    if drain == 0 {
-        return Err("SHUTDOWN_TIMEOUT_SECONDS must be at least 1".into());
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a number of requests per second (0 or more)"
+        )),
     }
-    let rate_limit = setting("AICR_RATE_LIMIT", 100f64)?;
-    if !(rate_limit >= 0.0 && rate_limit.is_finite()) {
-        return Err("AICR_RATE_LIMIT must be 0 or more".into());
-    }
-    let access_log = match std::env::var("AICR_ACCESS_LOG").as_deref() {
-        Err(_) | Ok("on") => true,
-        Ok("off") => false,
-        Ok(other) => return Err(format!("AICR_ACCESS_LOG={other:?}: use on or off")),
-    };
-    let config = aicr_server::Config {
-        rate_limit,
-        rate_burst: setting("AICR_RATE_BURST", 200u32)?,
-        access_log,
-        ..aicr_server::Config::default()
-    };
-    Ok((port, Duration::from_secs(drain), config))
 }
 
 /// Completes on SIGINT or SIGTERM.
@@ -62,6 +52,12 @@ async fn stop_signal() {
 }
 
 fn main() {
+    let args = Args::try_parse().unwrap_or_else(|e| {
+        // --help and --version print to stdout and succeed; a bad setting
+        // is a failed start-up.
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
+    });
     let fail = |message: String| -> ! {
         eprintln!(
             "{}",
@@ -69,12 +65,19 @@ fn main() {
         );
         std::process::exit(1);
     };
-    let (port, drain, config) = config().unwrap_or_else(|e| fail(e));
+    let config = aicr_server::Config {
+        rate_limit: args.rate_limit,
+        rate_burst: args.rate_burst,
+        access_log: args.access_log == "on",
+        ..aicr_server::Config::default()
+    };
     let client = aicr::Client::embedded().unwrap_or_else(|e| fail(e.to_string()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail(e.to_string()));
+    let port = args.port;
+    let drain = Duration::from_secs(args.shutdown_timeout);
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
         eprintln!(

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod http;
+mod process;
 mod schemathesis;
 
 use std::time::Duration;
