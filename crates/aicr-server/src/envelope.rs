@@ -216,32 +216,35 @@ fn new_request_id() -> String {
         .to_string()
 }
 
-/// One JSON line for stderr. Lines go through a channel to one writer
-/// thread, which writes them in batches and flushes whenever it has
-/// nothing more queued, so a request never waits on a system call for
-/// its log line and an idle server's log is up to date. A closed stderr
-/// loses lines, nothing else.
+/// One JSON line for stderr. Lines go through a bounded channel to one
+/// writer thread, so a request never waits on a system call for its log
+/// line. The writer wakes for the first line after a quiet spell (an idle
+/// server's log is up to date), then writes what has queued, flushes and
+/// rests 20 ms; under load it writes in batches, and senders seldom have to
+/// wake it. When the queue is full (stderr blocked), lines are dropped
+/// rather than memory grown. A closed stderr loses lines, nothing else.
 fn log_line(mut line: String) {
     use std::io::Write;
     use std::sync::OnceLock;
-    use std::sync::mpsc::{Sender, channel};
-    static LOG: OnceLock<Sender<String>> = OnceLock::new();
+    use std::sync::mpsc::{SyncSender, sync_channel};
+    static LOG: OnceLock<SyncSender<String>> = OnceLock::new();
     let sender = LOG.get_or_init(|| {
-        let (tx, rx) = channel::<String>();
+        let (tx, rx) = sync_channel::<String>(65_536);
         std::thread::spawn(move || {
-            let mut out = std::io::BufWriter::new(std::io::stderr());
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
             while let Ok(line) = rx.recv() {
                 let _ = out.write_all(line.as_bytes());
                 while let Ok(more) = rx.try_recv() {
                     let _ = out.write_all(more.as_bytes());
                 }
                 let _ = out.flush();
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
         });
         tx
     });
     line.push('\n');
-    let _ = sender.send(line);
+    let _ = sender.try_send(line);
 }
 
 #[cfg(test)]
