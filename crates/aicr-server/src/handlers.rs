@@ -240,6 +240,7 @@ fn memo(
 
 /// The recipe for `criteria` as JSON, rendered once per criteria.
 fn recipe_for(server: &Server, criteria: aicr::Criteria) -> Result<Response, ApiError> {
+    server.config.allow.check(&criteria)?;
     if let Some(body) = memo(server).get(&criteria).cloned() {
         server
             .metrics
@@ -288,6 +289,7 @@ fn query_for(
     criteria: aicr::Criteria,
     selector: &str,
 ) -> Result<Response, ApiError> {
+    server.config.allow.check(&criteria)?;
     let selector = if selector.is_empty() { "." } else { selector };
     let value = server.client.query(&criteria, selector).map_err(|e| {
         if e.code() == Code::NotFound {
@@ -366,6 +368,7 @@ async fn bundle(State(server): State<Arc<Server>>, request: Request) -> Result<R
         .client
         .parse_recipe(&body, "request body")
         .map_err(|e| ApiError::from_error("Invalid request body", e))?;
+    server.config.allow.check(&recipe.criteria)?;
     if recipe.component_refs.is_empty() {
         return Err(ApiError::new(
             Code::InvalidRequest,

@@ -10,6 +10,7 @@
 //! (criteria parsing, document shapes, error codes and their statuses)
 //! live in the library crates.
 
+mod allow;
 mod envelope;
 mod error;
 mod handlers;
@@ -27,6 +28,8 @@ use std::time::Duration;
 use aicr::{Client, Criteria};
 use axum::body::Bytes;
 
+pub use allow::Allowlists;
+
 /// The settings of one server process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -38,6 +41,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Write one JSON access-log line per request to stderr.
     pub access_log: bool,
+    /// Criteria values requests may name.
+    pub allow: Allowlists,
 }
 
 impl Default for Config {
@@ -48,6 +53,7 @@ impl Default for Config {
             rate_burst: 200,
             request_timeout: Duration::from_secs(30),
             access_log: true,
+            allow: Allowlists::default(),
         }
     }
 }

@@ -27,6 +27,18 @@ struct Args {
     /// Size of the rate limit's token bucket.
     #[arg(long, env = "AICR_RATE_BURST", default_value_t = 200)]
     rate_burst: u32,
+    /// Services requests may name (comma list; unset allows all).
+    #[arg(long, env = "AICR_ALLOWED_SERVICES")]
+    allowed_services: Option<String>,
+    /// Accelerators requests may name (comma list; unset allows all).
+    #[arg(long, env = "AICR_ALLOWED_ACCELERATORS")]
+    allowed_accelerators: Option<String>,
+    /// Intents requests may name (comma list; unset allows all).
+    #[arg(long, env = "AICR_ALLOWED_INTENTS")]
+    allowed_intents: Option<String>,
+    /// Operating systems requests may name (comma list; unset allows all).
+    #[arg(long, env = "AICR_ALLOWED_OS")]
+    allowed_os: Option<String>,
     /// One JSON line per request on stderr: on or off.
     #[arg(long, env = "AICR_ACCESS_LOG", default_value = "on", value_parser = ["on", "off"])]
     access_log: String,
@@ -65,7 +77,15 @@ fn main() {
         );
         std::process::exit(1);
     };
+    let allow = aicr_server::Allowlists::parse(
+        args.allowed_services.as_deref(),
+        args.allowed_accelerators.as_deref(),
+        args.allowed_intents.as_deref(),
+        args.allowed_os.as_deref(),
+    )
+    .unwrap_or_else(|e| fail(format!("allowlist: {e}")));
     let config = aicr_server::Config {
+        allow,
         rate_limit: args.rate_limit,
         rate_burst: args.rate_burst,
         access_log: args.access_log == "on",

@@ -368,6 +368,74 @@ fn an_empty_bucket_is_429_with_retry_after_and_probes_are_never_limited() {
 }
 
 #[test]
+fn allowlists_refuse_specific_values_outside_them() {
+    let s = start(Config {
+        allow: aicr_server::Allowlists::parse(Some("eks"), Some("h100,l40"), None, None).unwrap(),
+        ..quiet()
+    });
+    assert_eq!(
+        request(&s, "GET", "/v1/recipe", &[], b"").status,
+        200,
+        "any is allowed"
+    );
+    assert_eq!(
+        request(
+            &s,
+            "GET",
+            "/v1/recipe?service=eks&accelerator=l40",
+            &[],
+            b""
+        )
+        .status,
+        200
+    );
+    let r = request(
+        &s,
+        "GET",
+        "/v1/recipe?service=eks&accelerator=gb200",
+        &[],
+        b"",
+    );
+    let body = error_body(&r, 400, "INVALID_REQUEST");
+    assert_eq!(body["message"], "accelerator type not allowed");
+    assert_eq!(body["details"]["requested"], "gb200");
+    assert_eq!(
+        body["details"]["allowed"],
+        serde_json::json!(["h100", "l40"])
+    );
+    let r = request(
+        &s,
+        "GET",
+        "/v1/query?service=gke&selector=criteria",
+        &[],
+        b"",
+    );
+    assert_eq!(
+        error_body(&r, 400, "INVALID_REQUEST")["message"],
+        "service type not allowed"
+    );
+    let gke = serde_json::to_vec(
+        &aicr::Client::embedded()
+            .unwrap()
+            .recipe(
+                &aicr::CriteriaFlags {
+                    service: Some("gke".into()),
+                    ..Default::default()
+                }
+                .criteria()
+                .unwrap(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    let r = request(&s, "POST", "/v1/bundle", &[], &gke);
+    assert_eq!(
+        error_body(&r, 400, "INVALID_REQUEST")["message"],
+        "service type not allowed"
+    );
+}
+
+#[test]
 fn a_request_past_its_deadline_is_504() {
     let s = start(Config {
         request_timeout: Duration::from_millis(300),

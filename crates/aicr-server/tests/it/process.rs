@@ -9,6 +9,10 @@ fn aicrd() -> Command {
         .env_remove("AICR_RATE_LIMIT")
         .env_remove("AICR_RATE_BURST")
         .env_remove("SHUTDOWN_TIMEOUT_SECONDS")
+        .env_remove("AICR_ALLOWED_SERVICES")
+        .env_remove("AICR_ALLOWED_ACCELERATORS")
+        .env_remove("AICR_ALLOWED_INTENTS")
+        .env_remove("AICR_ALLOWED_OS")
         .env("AICR_ACCESS_LOG", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -23,6 +27,8 @@ fn settings_that_do_not_parse_stop_start_up() {
         ("AICR_RATE_BURST", "many"),
         ("SHUTDOWN_TIMEOUT_SECONDS", "0"),
         ("AICR_ACCESS_LOG", "loud"),
+        ("AICR_ALLOWED_ACCELERATORS", "h100,h800"),
+        ("AICR_ALLOWED_OS", "windows"),
     ] {
         let out = aicrd().env(name, value).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{name}={value}");
