@@ -217,7 +217,8 @@ done
 rendered="$work/rendered/aicrd-chart"
 tally "$py" "$root/scripts/helm_render_check.py" --out "$rendered" "$root/deploy/helm/aicrd"
 tally "$py" "$root/scripts/helm_render_check.py" --out "$rendered-fixed" \
-  --set autoscaling.enabled=false --set podDisruptionBudget.enabled=false "$root/deploy/helm/aicrd"
+  --set autoscaling.enabled=false --set podDisruptionBudget.enabled=false \
+  --set server.allowed.accelerators=h100 --set server.allowed.services=eks "$root/deploy/helm/aicrd"
 mapfile -t deploy_docs < <(find "$rendered" "$rendered-fixed" -name '*.yaml' | sort)
 tally node "$root/scripts/validate_gitops_docs.mjs" "$root/deploy/kubernetes/aicrd.yaml" "${deploy_docs[@]}"
 
