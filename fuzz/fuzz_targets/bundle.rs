@@ -11,13 +11,6 @@ use aicr_core::catalog::FetchedFiles;
 use aicr_core::{Catalog, EmbeddedProvider, RecipeResult};
 use libfuzzer_sys::fuzz_target;
 
-const DEPLOYERS: [Deployer; 5] = [
-    Deployer::Helm,
-    Deployer::Helmfile,
-    Deployer::Argocd,
-    Deployer::ArgocdHelm,
-    Deployer::Flux,
-];
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -38,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(recipe) = aicr_core::yaml::parse::<RecipeResult>(data, "fuzz") else {
         return;
     };
-    for deployer in DEPLOYERS {
+    for deployer in Deployer::ALL {
         let options = BundleOptions {
             deployer,
             repo: Some("https://git.example.com/org/gitops.git".into()),

@@ -23,6 +23,15 @@ pub enum Deployer {
 }
 
 impl Deployer {
+    /// Every deployer, in `--deployer` help order.
+    pub const ALL: [Deployer; 5] = [
+        Deployer::Helm,
+        Deployer::Helmfile,
+        Deployer::Argocd,
+        Deployer::ArgocdHelm,
+        Deployer::Flux,
+    ];
+
     /// Parses a `--deployer` value.
     pub fn parse(input: &str) -> Result<Self> {
         match input.trim() {

@@ -11,14 +11,6 @@ use serde_json::Value;
 
 use crate::support::{case, options};
 
-const DEPLOYERS: [Deployer; 5] = [
-    Deployer::Helm,
-    Deployer::Helmfile,
-    Deployer::Argocd,
-    Deployer::ArgocdHelm,
-    Deployer::Flux,
-];
-
 /// Payloads that run `touch PWNED` if a shell ever evaluates them.
 const PAYLOADS: [&str; 8] = [
     "$(touch PWNED)",
@@ -57,7 +49,7 @@ fn hostile_identifiers_are_refused_for_every_deployer() {
         ("source", |c, v| c.source = format!("https://x/{v}")),
         ("dependencyRefs", |c, v| c.dependency_refs.push(v)),
     ];
-    for deployer in DEPLOYERS {
+    for deployer in Deployer::ALL {
         for (field, set) in &fields {
             for payload in PAYLOADS {
                 let mut bad = recipe.clone();
@@ -129,7 +121,7 @@ fn hostile_values_reach_yaml_only_and_no_script_executes_them() {
     let bin = work.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     stubs(&bin);
-    for deployer in DEPLOYERS {
+    for deployer in Deployer::ALL {
         let tree = bundle(&catalog, &recipe, deployer).unwrap();
         for (path, file) in tree.iter() {
             let text = String::from_utf8_lossy(&file.bytes);

@@ -113,17 +113,13 @@ fn get_recipe_answers_as_the_library_with_the_reference_headers() {
     );
     assert!(uuid_like(r.header("x-request-id").unwrap()));
 
-    let client = aicr::Client::embedded().unwrap();
-    let criteria = aicr::CriteriaFlags {
+    let expected = json(&resolved(aicr::CriteriaFlags {
         service: Some("eks".into()),
         accelerator: Some("h100".into()),
         intent: Some("training".into()),
         os: Some("ubuntu".into()),
         ..Default::default()
-    }
-    .criteria()
-    .unwrap();
-    let expected = serde_json::to_value(client.recipe(&criteria).unwrap()).unwrap();
+    }));
     assert_eq!(json(&r.body), expected);
 
     // The second answer comes from the memo, byte for byte the same.
@@ -414,20 +410,10 @@ fn allowlists_refuse_specific_values_outside_them() {
         error_body(&r, 400, "INVALID_REQUEST")["message"],
         "service type not allowed"
     );
-    let gke = serde_json::to_vec(
-        &aicr::Client::embedded()
-            .unwrap()
-            .recipe(
-                &aicr::CriteriaFlags {
-                    service: Some("gke".into()),
-                    ..Default::default()
-                }
-                .criteria()
-                .unwrap(),
-            )
-            .unwrap(),
-    )
-    .unwrap();
+    let gke = resolved(aicr::CriteriaFlags {
+        service: Some("gke".into()),
+        ..Default::default()
+    });
     let r = request(&s, "POST", "/v1/bundle", &[], &gke);
     assert_eq!(
         error_body(&r, 400, "INVALID_REQUEST")["message"],
@@ -446,19 +432,21 @@ fn a_request_past_its_deadline_is_504() {
     error_body(&r, 504, "TIMEOUT");
 }
 
-fn eks_recipe_json() -> Vec<u8> {
+/// The recipe the library resolves for `flags`, as JSON bytes.
+fn resolved(flags: aicr::CriteriaFlags) -> Vec<u8> {
     let client = aicr::Client::embedded().unwrap();
-    let criteria = aicr::CriteriaFlags {
+    serde_json::to_vec(&client.recipe(&flags.criteria().unwrap()).unwrap()).unwrap()
+}
+
+fn eks_recipe_json() -> Vec<u8> {
+    resolved(aicr::CriteriaFlags {
         service: Some("eks".into()),
         accelerator: Some("h100".into()),
         intent: Some("training".into()),
         os: Some("ubuntu".into()),
         platform: Some("kubeflow".into()),
         ..Default::default()
-    }
-    .criteria()
-    .unwrap();
-    serde_json::to_vec(&client.recipe(&criteria).unwrap()).unwrap()
+    })
 }
 
 /// Every file of a zip archive: path → (bytes, mode); directories skipped.
