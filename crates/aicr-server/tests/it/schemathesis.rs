@@ -36,8 +36,11 @@ fn schemathesis_finds_no_server_errors() {
         std::thread::sleep(Duration::from_millis(50));
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
+    // schemathesis keeps a `.schemathesis/` folder where it runs.
+    let scratch = tempfile::tempdir().unwrap();
     let out = up.then(|| {
         Command::new(&st)
+            .current_dir(scratch.path())
             .args([
                 "run",
                 &format!("http://127.0.0.1:{port}/v1/openapi.json"),
