@@ -31,18 +31,15 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
         "OPTIONS" => "OPTIONS",
         _ => "other",
     };
-    let route: &'static str = match request
+    // Series are per route template, never per raw path.
+    let matched = request
         .extensions()
         .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-    {
-        Some("/") => "/",
-        Some("/v1/recipe") => "/v1/recipe",
-        Some("/v1/query") => "/v1/query",
-        Some("/v1/bundle") => "/v1/bundle",
-        Some("/v1/openapi.json") => "/v1/openapi.json",
-        _ => "other",
-    };
+        .map(MatchedPath::as_str);
+    let route: &'static str = std::iter::once("/")
+        .chain(crate::handlers::API_ROUTES)
+        .find(|r| Some(*r) == matched)
+        .unwrap_or("other");
     let path = request.uri().path().to_string();
     // A client's id is echoed as given when it is a UUID; otherwise ours.
     let request_id = request
@@ -83,16 +80,6 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
     };
 
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
-        let body = error.body(&request_id, &crate::time::now_rfc3339());
-        let mut rendered = (error.status(), body).into_response();
-        let headers = rendered.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        for (name, value) in &error.headers {
-            headers.insert(name.clone(), value.clone());
-        }
         if server.config.access_log
             && error.status().is_server_error()
             && let Some(cause) = &error.cause
@@ -105,7 +92,7 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
                 .to_string(),
             );
         }
-        response = rendered;
+        response = error.render(&request_id);
     }
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -189,7 +176,7 @@ fn access_line(
 /// A fresh UUIDv4-shaped request id. Ids need to be unique, not secret:
 /// a random seed per process (from the OS, once) and a counter, mixed by
 /// splitmix64, instead of a system call per request.
-fn new_request_id() -> String {
+pub fn new_request_id() -> String {
     use std::sync::OnceLock;
     use std::sync::atomic::AtomicU64;
     static SEED: OnceLock<u64> = OnceLock::new();

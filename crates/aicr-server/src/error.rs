@@ -71,8 +71,9 @@ impl ApiError {
         })
     }
 
-    /// The JSON body, with the request's id and time.
-    pub fn body(&self, request_id: &str, timestamp: &str) -> Vec<u8> {
+    /// The response: the status, the JSON body with the request's id and
+    /// the time, and the error's own headers.
+    pub fn render(&self, request_id: &str) -> Response {
         let mut details = self.details.clone();
         if let Some(cause) = &self.cause
             && self.status().as_u16() < 500
@@ -86,11 +87,13 @@ impl ApiError {
             body.insert("details".into(), Value::Object(details));
         }
         body.insert("requestId".into(), request_id.into());
-        body.insert("timestamp".into(), timestamp.into());
+        body.insert("timestamp".into(), crate::time::now_rfc3339().into());
         body.insert("retryable".into(), self.code.retryable().into());
-        let mut bytes = serde_json::to_vec(&Value::Object(body)).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
+        let mut response = crate::handlers::json_response(self.status(), &Value::Object(body));
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
     }
 }
 
@@ -108,8 +111,9 @@ impl std::ops::DerefMut for ApiError {
 }
 
 impl IntoResponse for ApiError {
-    /// A placeholder that carries the error to the envelope, which writes
-    /// the body (it alone knows the request id).
+    /// A placeholder that carries the error to the layer that renders it
+    /// (the envelope, which knows the request id, or `render_bare` on the
+    /// probes).
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
         response.extensions_mut().insert(self);

@@ -20,7 +20,8 @@ use crate::{MEMO_ENTRIES, Server};
 pub(crate) const CRITERIA_BODY_LIMIT: usize = 1 << 20;
 
 /// The API routes, in the order `GET /` lists them.
-const API_ROUTES: [&str; 4] = ["/v1/bundle", "/v1/openapi.json", "/v1/query", "/v1/recipe"];
+pub(crate) const API_ROUTES: [&str; 4] =
+    ["/v1/bundle", "/v1/openapi.json", "/v1/query", "/v1/recipe"];
 
 pub fn routes(server: Arc<Server>) -> Router {
     let api = Router::new()
@@ -45,7 +46,8 @@ pub fn routes(server: Arc<Server>) -> Router {
     let probes = Router::new()
         .route("/health", only(get(health), &["GET"]))
         .route("/ready", only(get(ready), &["GET"]))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::map_response(render_bare));
     probes.merge(api).with_state(server)
 }
 
@@ -56,30 +58,40 @@ fn only(
     allowed: &'static [&'static str],
 ) -> MethodRouter<Arc<Server>> {
     route.fallback(move |method: Method| async move {
-        let allow = allowed.join(", ");
-        let mut error = ApiError::new(Code::MethodNotAllowed, "Method not allowed")
+        let error = ApiError::new(Code::MethodNotAllowed, "Method not allowed")
             .detail("method", method.as_str())
-            .header(header::ALLOW, &allow);
+            .header(header::ALLOW, &allowed.join(", "));
         if allowed.len() > 1 {
-            error = error.detail("allowed", allowed.to_vec());
+            error.detail("allowed", allowed.to_vec())
+        } else {
+            error
         }
-        // Probes have no envelope: render the body here.
-        let status = error.status();
-        let mut response = (status, error.body("", &crate::time::now_rfc3339())).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&allow) {
-            response.headers_mut().insert(header::ALLOW, v);
-        }
-        response.extensions_mut().insert(error);
-        response
     })
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    let mut response = (status, body).into_response();
+/// Renders an error of a route without the envelope, with a fresh request
+/// id (the reference does the same).
+async fn render_bare(mut response: Response) -> Response {
+    match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => error.render(&crate::envelope::new_request_id()),
+        None => response,
+    }
+}
+
+/// A JSON document with a trailing newline. Our documents always
+/// serialise.
+pub(crate) fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut body = serde_json::to_vec(value).expect("JSON documents serialise");
+    body.push(b'\n');
+    body
+}
+
+pub(crate) fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    json_body(status, json_bytes(value))
+}
+
+fn json_body(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -87,22 +99,11 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     response
 }
 
-fn json_value(status: StatusCode, value: &Value) -> Response {
-    let mut body = serde_json::to_vec(value).unwrap_or_default();
-    body.push(b'\n');
-    json_response(status, body)
-}
-
 /// A resolved document: JSON, cacheable for ten minutes (the catalog of a
 /// running server never changes).
 fn document(body: Bytes) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
+    let mut response = json_body(StatusCode::OK, body);
+    response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=600"),
     );
@@ -110,7 +111,7 @@ fn document(body: Bytes) -> Response {
 }
 
 async fn health() -> Response {
-    json_value(
+    json_response(
         StatusCode::OK,
         &json!({"status": "healthy", "timestamp": crate::time::now_rfc3339()}),
     )
@@ -118,12 +119,12 @@ async fn health() -> Response {
 
 async fn ready(State(server): State<Arc<Server>>) -> Response {
     if server.ready.load(Ordering::SeqCst) {
-        json_value(
+        json_response(
             StatusCode::OK,
             &json!({"status": "ready", "timestamp": crate::time::now_rfc3339()}),
         )
     } else {
-        json_value(
+        json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({"status": "not_ready", "timestamp": crate::time::now_rfc3339(),
                     "reason": "service is starting or shutting down"}),
@@ -143,11 +144,11 @@ async fn metrics(State(server): State<Arc<Server>>) -> Response {
 async fn openapi() -> Response {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let text = TEXT.get_or_init(crate::openapi::text);
-    json_response(StatusCode::OK, text.clone().into_bytes())
+    json_body(StatusCode::OK, text.as_str())
 }
 
 async fn root() -> Response {
-    json_value(
+    json_response(
         StatusCode::OK,
         &json!({"service": "aicrd", "version": aicr::VERSION, "routes": API_ROUTES}),
     )
@@ -157,7 +158,7 @@ async fn root() -> Response {
 /// list, which hides typos such as `/v1/recipes`).
 async fn unknown_path(uri: Uri) -> ApiError {
     ApiError::new(Code::NotFound, "No such route")
-        .detail("path", aicr_escape(uri.path()))
+        .detail("path", shown(uri.path()))
         .detail("routes", API_ROUTES.to_vec())
 }
 
@@ -187,15 +188,9 @@ impl CriteriaParams {
 
     fn criteria(&self) -> Result<aicr::Criteria, ApiError> {
         let invalid = |e: aicr::Error| ApiError::from_error("Invalid recipe criteria", e);
-        // Strictly an integer: the reference read `4abc` as 4.
         let nodes = match &self.nodes {
             None => None,
-            Some(n) => Some(n.trim().parse::<i64>().map_err(|_| {
-                invalid(aicr::Error::invalid(format!(
-                    "nodes must be a non-negative integer, not {:?}",
-                    aicr_escape(n)
-                )))
-            })?),
+            Some(n) => Some(parse_nodes(n).map_err(|m| invalid(aicr::Error::invalid(m)))?),
         };
         CriteriaFlags {
             service: self.service.clone(),
@@ -210,11 +205,21 @@ impl CriteriaParams {
     }
 }
 
-fn aicr_escape(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .flat_map(char::escape_default)
-        .collect()
+/// Client text for a message: at most 200 characters, control
+/// characters escaped.
+fn shown(text: &str) -> String {
+    aicr::escape(&text.chars().take(200).collect::<String>())
+}
+
+/// A `nodes` parameter, strictly an integer (the reference read `4abc` as
+/// 4); the range is the facade's to check.
+fn parse_nodes(text: &str) -> Result<i64, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "nodes must be a non-negative integer, not {:?}",
+            shown(text)
+        )
+    })
 }
 
 async fn recipe_get(State(server): State<Arc<Server>>, uri: Uri) -> Result<Response, ApiError> {
@@ -256,11 +261,7 @@ fn recipe_for(server: &Server, criteria: aicr::Criteria) -> Result<Response, Api
         .client
         .recipe(&criteria)
         .map_err(|e| ApiError::from_error("Recipe generation failed", e))?;
-    let mut body = serde_json::to_vec(&recipe).map_err(|e| {
-        ApiError::new(Code::Internal, "Recipe generation failed").detail("error", e.to_string())
-    })?;
-    body.push(b'\n');
-    let body = Bytes::from(body);
+    let body = Bytes::from(json_bytes(&recipe));
     let mut memo = memo(server);
     if memo.len() < MEMO_ENTRIES {
         memo.insert(criteria, body.clone());
@@ -298,9 +299,7 @@ fn query_for(
             ApiError::from_error("Query failed", e)
         }
     })?;
-    let mut body = serde_json::to_vec(&value).unwrap_or_default();
-    body.push(b'\n');
-    Ok(document(Bytes::from(body)))
+    Ok(document(Bytes::from(json_bytes(&value))))
 }
 
 /// Largest body of `POST /v1/bundle` (the reference's cap).
@@ -336,20 +335,14 @@ fn bundle_request(uri: &Uri) -> Result<aicr::BundleRequest, ApiError> {
             continue;
         }
         let value = if key == "nodes" {
-            let n: i64 = value.trim().parse().map_err(|_| {
-                invalid(format!(
-                    "nodes must be a non-negative integer, not {:?}",
-                    aicr_escape(&value)
-                ))
-            })?;
-            Value::from(n)
+            Value::from(parse_nodes(&value).map_err(invalid)?)
         } else {
             Value::String(value.into_owned())
         };
         if fields.insert(key.clone(), value).is_some() {
             return Err(invalid(format!(
                 "parameter {:?} can only be given once",
-                aicr_escape(&key)
+                shown(&key)
             )));
         }
     }

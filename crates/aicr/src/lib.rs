@@ -47,6 +47,7 @@ pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};
 pub use aicr_core::catalog::FetchedFiles;
 pub use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
+pub use aicr_core::error::escape;
 pub use aicr_core::lint::{LintReport, Problem as LintProblem};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
 
