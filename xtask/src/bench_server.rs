@@ -2,7 +2,8 @@
 //! throughput under `wrk` on loopback, optionally beside the reference's
 //! `aicrd`.
 //!
-//! Each server runs alone with its rate limit off (`AICR_RATE_LIMIT=0` for
+//! Ours is `aicrd` as the container ships it (release, static-pie,
+//! `target/dist/aicrd`). Each server runs alone with its rate limit off (`AICR_RATE_LIMIT=0` for
 //! ours; the reference's limit is fixed in its code, so `BIN` must be a
 //! build with it removed) and its logs sent to /dev/null. `wrk` (Debian's
 //! package) runs 2 threads and 64 connections for SECONDS (60 by default)
@@ -35,15 +36,8 @@ pub fn run(args: &[String]) -> Result<()> {
     if Command::new("wrk").arg("--version").output().is_err() {
         bail!("wrk is not installed (apt-get install wrk)");
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "aicr-server", "--bin", "aicrd"])
-        .current_dir(crate::root())
-        .status()?;
-    if !status.success() {
-        bail!("release build of aicrd failed");
-    }
-    let ours = crate::root().join("target/release/aicrd");
+    // The server as the container ships it (deploy/Containerfile).
+    let ours = crate::dist::build_static("aicr-server", "aicrd")?;
     let mine = measure("aicr-rs", &ours, 18_081, seconds)?;
     if let Some(bin) = reference {
         let theirs = measure("reference", &bin, 18_082, seconds)?;

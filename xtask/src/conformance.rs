@@ -1,12 +1,10 @@
 //! Runs the conformance suites (the same tests CI runs) in release mode and
 //! prints their parity lines.
 
-use std::process::Command;
-
 use anyhow::{Result, bail};
 
 pub fn run(_args: &[String]) -> Result<()> {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let out = crate::cargo()
         .args([
             "test",
             "--release",
@@ -21,7 +19,6 @@ pub fn run(_args: &[String]) -> Result<()> {
             "--test-threads",
             "1",
         ])
-        .current_dir(crate::root())
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     for line in text.lines().filter(|l| l.contains("parity")) {

@@ -14,7 +14,6 @@
 //! compatible version there (any current distribution has one).
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use anyhow::{Result, bail};
 
@@ -27,28 +26,24 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Builds the static release binary; returns its path.
+/// Builds the shipped `aicr`; returns its path.
 pub fn build() -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "rustc",
-            "--release",
-            "-p",
-            "aicr-cli",
-            "--bin",
-            "aicr",
-            "--",
-        ])
+    build_static("aicr-cli", "aicr")
+}
+
+/// Builds binary `bin` of `package` as we ship it (release, static-pie)
+/// into `target/dist/`; returns its path.
+pub fn build_static(package: &str, bin: &str) -> Result<PathBuf> {
+    let status = crate::cargo()
+        .args(["rustc", "--release", "-p", package, "--bin", bin, "--"])
         .args(["-C", "target-feature=+crt-static"])
-        .current_dir(crate::root())
         .status()?;
     if !status.success() {
-        bail!("static release build failed");
+        bail!("static release build of {bin} failed");
     }
     let dist = crate::root().join("target/dist");
     std::fs::create_dir_all(&dist)?;
-    let path = dist.join("aicr");
-    std::fs::copy(crate::root().join("target/release/aicr"), &path)?;
+    let path = dist.join(bin);
+    std::fs::copy(crate::root().join("target/release").join(bin), &path)?;
     Ok(path)
 }

@@ -11,8 +11,6 @@
 //! `--minimize` runs `cargo fuzz cmin` on each corpus afterwards, so that
 //! what is committed stays small: do it after long runs, before committing.
 
-use std::process::Command;
-
 use anyhow::{Context, Result, bail};
 
 /// Bytes of the largest input libFuzzer generates. Recipes and templates
@@ -41,7 +39,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let targets = if chosen.is_empty() { all } else { chosen };
 
     let fuzz = crate::root().join("fuzz");
-    let have_cargo_fuzz = Command::new("cargo")
+    let have_cargo_fuzz = crate::cargo()
         .args(["fuzz", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -49,7 +47,7 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("cargo-fuzz is not installed: cargo install cargo-fuzz --version 0.13.2 --locked");
     }
     let cargo_fuzz = |args: &[&str]| -> Result<()> {
-        let status = Command::new("cargo")
+        let status = crate::cargo()
             .arg("fuzz")
             .args(args)
             .current_dir(&fuzz)
