@@ -44,6 +44,15 @@ pub fn bundle(
     fetched: &FetchedFiles,
 ) -> Result<FileTree> {
     aicr_core::ident::check_recipe(recipe, "recipe")?;
+    // The tool version is written into script comments and READMEs; like
+    // a recipe's versions it must be a plain token (no newline can end
+    // the comment).
+    if !aicr_core::ident::is_plain_token(&options.tool_version) {
+        return Err(aicr_core::Error::invalid(format!(
+            "tool version {:?} may hold only letters, digits and ._+-/",
+            aicr_core::error::escape(&options.tool_version)
+        )));
+    }
     let prepared = prepare(catalog, recipe, options, fetched)?;
     let mut tree = match options.deployer {
         Deployer::Helm => helm::generate(&prepared, options)?,

@@ -25,7 +25,7 @@ pub fn is_dns_label(text: &str) -> bool {
 
 /// A chart name, version or tag: letters, digits and `._+-/`, not
 /// starting with `-` (so it can never read as a flag).
-fn is_plain_token(text: &str) -> bool {
+pub fn is_plain_token(text: &str) -> bool {
     !text.starts_with('-')
         && text
             .bytes()

@@ -164,3 +164,17 @@ fn find_named(dir: &Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn a_tool_version_that_could_end_a_script_comment_is_refused() {
+    let Some((catalog, recipe)) = sample() else {
+        return;
+    };
+    for deployer in Deployer::ALL {
+        let mut options = options(deployer);
+        options.tool_version = "v1\ntouch PWNED".into();
+        let err =
+            aicr_bundle::bundle(&catalog, &recipe, &options, &Default::default()).unwrap_err();
+        assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+    }
+}
