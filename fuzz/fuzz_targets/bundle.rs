@@ -8,13 +8,13 @@ use std::sync::OnceLock;
 
 use aicr_bundle::{BundleOptions, Deployer};
 use aicr_core::catalog::FetchedFiles;
-use aicr_core::{Catalog, EmbeddedProvider, RecipeResult};
+use aicr_core::{Components, EmbeddedProvider, RecipeResult};
 use libfuzzer_sys::fuzz_target;
 
 
-fn catalog() -> &'static Catalog {
-    static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::load(Box::new(EmbeddedProvider)).expect("the embedded catalog loads"))
+fn catalog() -> &'static Components {
+    static CATALOG: OnceLock<Components> = OnceLock::new();
+    CATALOG.get_or_init(|| Components::load(Box::new(EmbeddedProvider)).expect("the embedded catalog loads"))
 }
 
 /// An oracle written apart from `aicr_core::ident`: the characters a

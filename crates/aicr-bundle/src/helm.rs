@@ -39,9 +39,8 @@ pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree
 
 /// The filtered recipe, in its document field order, 4-space indented.
 fn recipe_yaml(prepared: &Prepared) -> String {
-    let value = aicr_core::yaml::to_value(&prepared.recipe);
     let options = serde_saphyr::ser_options! { indent_step: 4, compact_list_indent: false };
-    serde_saphyr::to_string_with_options(&value, options).expect("recipes always render")
+    serde_saphyr::to_string_with_options(&prepared.recipe, options).expect("recipes always render")
 }
 
 /// Folder rows shared by the scripts and READMEs.

@@ -29,7 +29,7 @@ mod yamlout;
 pub use verify::{VerifyReport, verify_dir};
 pub use write::{write_file, write_tree};
 
-use aicr_core::catalog::{Catalog, FetchedFiles};
+use aicr_core::catalog::{Components, FetchedFiles};
 use aicr_core::error::Result;
 use aicr_core::recipe::RecipeResult;
 
@@ -38,7 +38,7 @@ use aicr_core::recipe::RecipeResult;
 /// every other file. Pure: nothing is read but the catalog and the
 /// external manifests already `fetched`, and nothing is written.
 pub fn bundle(
-    catalog: &Catalog,
+    catalog: &Components,
     recipe: &RecipeResult,
     options: &BundleOptions,
     fetched: &FetchedFiles,

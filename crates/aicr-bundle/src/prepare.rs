@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use aicr_core::catalog::{Catalog, FetchedFiles};
+use aicr_core::catalog::{Components, FetchedFiles};
 use aicr_core::error::{Error, Result};
 use aicr_core::model::{RegistryEntry, Values};
 use aicr_core::query::component_values;
@@ -94,7 +94,7 @@ pub fn component_for_key<'r>(
 
 /// Runs the values pipeline for every enabled component.
 pub fn prepare(
-    catalog: &Catalog,
+    catalog: &Components,
     recipe: &RecipeResult,
     options: &BundleOptions,
     fetched: &FetchedFiles,
@@ -161,7 +161,7 @@ pub fn prepare(
 }
 
 fn prepare_component(
-    catalog: &Catalog,
+    catalog: &Components,
     recipe: &RecipeResult,
     c: &ResolvedComponent,
     sets: &[&aicr_core::values::SetOverride],

@@ -109,7 +109,7 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     let client = Client::open(&plan.catalog)?;
     let recipe = client.read_recipe_blocking(&plan.recipe)?;
     // Downloads are the one step that may reach the network.
-    let fetched = aicr::block_on(client.fetch_manifests(&recipe))?;
+    let fetched = client.fetch_manifests_blocking(&recipe)?;
     let tree = client.render_bundle(&recipe, &plan.options, &fetched)?;
     client.write_bundle(&tree, &plan.output, plan.force)?;
     crate::cli::note(&format!(

@@ -1,11 +1,12 @@
-//! The parsed catalog: registry, overlays (with `base`), mixins and the
-//! external-manifest pins. Parsed once and immutable afterwards, so one
+//! The parsed catalog: the components (registry, external-manifest pins)
+//! and, for resolving, the overlays (with `base`) and mixins. Parsed once and immutable afterwards, so one
 //! catalog can serve any number of concurrent requests; values files and
 //! the validator catalog are parsed when asked for because most commands
 //! never need them. Downloaded manifests are not kept here: a caller
 //! fetches them ([`ExternalFile`]) and hands them in as [`FetchedFiles`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -20,19 +21,28 @@ use crate::recipe::RecipeResult;
 /// Name of the root overlay.
 pub const BASE: &str = "base";
 
-/// A loaded catalog.
-pub struct Catalog {
+/// What bundling reads: the component registry, the external-manifest
+/// pins and the files behind them (values, manifests). Loaded without the
+/// overlays and mixins, which only resolving needs, so a command that
+/// bundles a recipe file does not parse them.
+pub struct Components {
     provider: Box<dyn DataProvider>,
     /// Registry entries by component name, in file order.
     pub registry: IndexMap<String, RegistryEntry>,
+    /// `external-manifests.yaml`: files pinned by URL and SHA-256.
+    external: Vec<ExternalFile>,
+}
+
+/// A loaded catalog: the [`Components`] plus the overlays and mixins that
+/// resolving a recipe walks.
+pub struct Catalog {
+    components: Arc<Components>,
     /// Overlays by name, `base` included, in path order.
     pub overlays: IndexMap<String, RecipeMetadata>,
     /// Where each overlay was read from.
     pub overlay_origins: HashMap<String, String>,
     /// Mixins by name.
     pub mixins: IndexMap<String, RecipeMixin>,
-    /// `external-manifests.yaml`: files pinned by URL and SHA-256.
-    external: Vec<ExternalFile>,
 }
 
 /// External manifests downloaded for one operation, each verified against
@@ -73,31 +83,40 @@ impl std::fmt::Debug for Catalog {
         f.debug_struct("Catalog")
             .field("overlays", &self.overlays.len())
             .field("mixins", &self.mixins.len())
+            .field("registry", &self.components.registry.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Components {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Components")
             .field("registry", &self.registry.len())
+            .field("external", &self.external.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Catalog {
-    /// Loads registry, overlays, mixins and the external-manifest pins
-    /// from `provider`; the first problem the loader finds (a document
-    /// that does not parse, a wrong header, a duplicate name, a broken
+    /// Loads registry, external-manifest pins, overlays and mixins from
+    /// `provider`; the first problem the loader finds (a document that
+    /// does not parse, a wrong header, a duplicate name, a broken
     /// `spec.base` chain) is the error.
     pub fn load(provider: Box<dyn DataProvider>) -> Result<Self> {
-        let mut loader = Loader::new(provider.as_ref(), Mode::FailFast);
-        let loaded = loader.catalog()?;
-        let external = loader.external_files()?;
+        Catalog::over(Arc::new(Components::load(provider)?))
+    }
+
+    /// Loads the overlays and mixins of the provider `components` were
+    /// read from, sharing `components`.
+    pub fn over(components: Arc<Components>) -> Result<Self> {
+        let provider = components.provider();
+        let loaded = Loader::new(provider, Mode::FailFast).recipes()?;
         let overlay_origins = loaded
             .overlays
             .iter()
             .map(|(name, o)| (name.clone(), provider.origin(&o.file)))
             .collect();
         Ok(Catalog {
-            registry: loaded
-                .registry
-                .into_iter()
-                .map(|(name, d)| (name, d.entry))
-                .collect(),
             overlays: loaded
                 .overlays
                 .into_iter()
@@ -108,6 +127,28 @@ impl Catalog {
                 .mixins
                 .into_iter()
                 .map(|(name, m)| (name, m.doc))
+                .collect(),
+            components,
+        })
+    }
+
+    /// The registry and files the catalog's overlays refer to.
+    pub fn components(&self) -> &Arc<Components> {
+        &self.components
+    }
+}
+
+impl Components {
+    /// Loads the registry and the external-manifest pins from `provider`;
+    /// the first problem found is the error.
+    pub fn load(provider: Box<dyn DataProvider>) -> Result<Self> {
+        let mut loader = Loader::new(provider.as_ref(), Mode::FailFast);
+        let registry = loader.registry_entries()?;
+        let external = loader.external_files()?;
+        Ok(Components {
+            registry: registry
+                .into_iter()
+                .map(|(name, d)| (name, d.entry))
                 .collect(),
             external,
             provider,

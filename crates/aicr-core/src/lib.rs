@@ -41,7 +41,7 @@ pub mod values;
 pub mod version;
 pub mod yaml;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, Components};
 pub use criteria::Criteria;
 pub use error::{Code, Error, Result};
 pub use provider::{DataProvider, DirProvider, EmbeddedProvider, LayeredProvider};

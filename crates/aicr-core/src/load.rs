@@ -162,13 +162,31 @@ impl<'p> Loader<'p> {
     pub fn catalog(&mut self) -> Result<Loaded> {
         let mut out = Loaded::default();
         self.registry(&mut out)?;
-        self.documents(&mut out)?;
+        self.overlays_and_mixins(&mut out)?;
+        Ok(out)
+    }
+
+    /// The registry alone, merged across layers.
+    pub fn registry_entries(&mut self) -> Result<IndexMap<String, RegistryDoc>> {
+        let mut out = Loaded::default();
+        self.registry(&mut out)?;
+        Ok(out.registry)
+    }
+
+    /// Overlays and mixins alone, with the chains checked.
+    pub fn recipes(&mut self) -> Result<Loaded> {
+        let mut out = Loaded::default();
+        self.overlays_and_mixins(&mut out)?;
+        Ok(out)
+    }
+
+    fn overlays_and_mixins(&mut self, out: &mut Loaded) -> Result<()> {
+        self.documents(out)?;
         if !out.overlays.contains_key(BASE) && !out.broken_overlays.contains(BASE) {
             let problem = Problem::new("overlays", "", "catalog has no overlay named \"base\"");
             self.report(&self.provider.origin("overlays"), problem)?;
         }
-        self.chains(&out)?;
-        Ok(out)
+        self.chains(out)
     }
 
     /// Parses one document strictly, from the layer's pre-parsed compact form when it

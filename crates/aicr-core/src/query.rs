@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Catalog;
+use crate::catalog::Components;
 use crate::error::{Error, Result};
 use crate::model::Values;
 use crate::recipe::{RecipeResult, ResolvedComponent};
@@ -13,7 +13,7 @@ use crate::yaml::to_value;
 /// The merged Helm values of a component: the base `values.yaml` beside
 /// its values file (when the values file is a variant such as
 /// `values-eks-training.yaml`), then the values file, then its overrides.
-pub fn component_values(catalog: &Catalog, c: &ResolvedComponent) -> Result<Values> {
+pub fn component_values(catalog: &Components, c: &ResolvedComponent) -> Result<Values> {
     let mut values = Values::new();
     if !c.values_file.is_empty() {
         if let Some(base) = base_values_path(&c.values_file)
@@ -43,7 +43,7 @@ fn base_values_path(values_file: &str) -> Option<String> {
 }
 
 /// Builds the hydrated document that `aicr query` selects from.
-pub fn hydrate(catalog: &Catalog, recipe: &RecipeResult) -> Result<Value> {
+pub fn hydrate(catalog: &Components, recipe: &RecipeResult) -> Result<Value> {
     let mut components = Map::new();
     for c in &recipe.component_refs {
         let mut entry = Map::new();

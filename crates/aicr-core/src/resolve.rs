@@ -42,7 +42,7 @@ pub fn resolve(catalog: &Catalog, query: &Criteria, version: &str) -> Result<Rec
 
     let mut component_refs = Vec::with_capacity(merged.components.len());
     for (name, r) in &merged.components {
-        component_refs.push(finish_component(r, catalog.registry.get(name)));
+        component_refs.push(finish_component(r, catalog.components().registry.get(name)));
     }
     component_refs.sort_by(|a, b| a.name.cmp(&b.name));
     let deployment_order = deployment_order(

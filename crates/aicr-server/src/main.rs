@@ -92,6 +92,9 @@ fn main() {
         ..aicr_server::Config::default()
     };
     let client = aicr::Client::embedded().unwrap_or_else(|e| fail(e.to_string()));
+    // Parse the overlays now: a request never waits for it, and a broken
+    // catalog stops the server before it is ready.
+    client.catalog().unwrap_or_else(|e| fail(e.to_string()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

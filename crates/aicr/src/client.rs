@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use aicr_bundle::{BundleOptions, FileTree, VerifyReport};
 use aicr_core::catalog::{FetchedFiles, offline_hint};
 use aicr_core::{
-    Catalog, Code, Criteria, DirProvider, EmbeddedProvider, Error, LayeredProvider, RecipeResult,
-    Result,
+    Catalog, Code, Components, Criteria, DirProvider, EmbeddedProvider, Error, LayeredProvider,
+    RecipeResult, Result,
 };
 use serde_json::Value;
 
@@ -22,11 +22,16 @@ const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
 /// or failures.
 #[derive(Debug, Clone)]
 pub struct Client {
-    catalog: Arc<Catalog>,
+    components: Arc<Components>,
+    /// Overlays and mixins. `None` for the embedded catalog: they are
+    /// parsed once per process by the first call that resolves, so a
+    /// command that only bundles a recipe file never parses them.
+    catalog: Option<Arc<Catalog>>,
 }
 
 impl Client {
-    /// A client over `source`. The embedded catalog is parsed once per
+    /// A client over `source`. A directory is loaded whole, so its
+    /// mistakes surface here; the embedded catalog is parsed once per
     /// process and shared by every client.
     pub fn open(source: &CatalogSource) -> Result<Self> {
         let catalog = match source {
@@ -42,35 +47,51 @@ impl Client {
                     .map_err(|e| e.context(format!("loading data directory {}", dir.display())))?
             }
         };
+        let catalog = Arc::new(catalog);
         Ok(Client {
-            catalog: Arc::new(catalog),
+            components: catalog.components().clone(),
+            catalog: Some(catalog),
         })
     }
 
     /// A client over the catalog compiled into the binary.
     pub fn embedded() -> Result<Self> {
-        static EMBEDDED: OnceLock<std::result::Result<Arc<Catalog>, Error>> = OnceLock::new();
-        let catalog = EMBEDDED
-            .get_or_init(|| Catalog::load(Box::new(EmbeddedProvider)).map(Arc::new))
-            .clone()?;
-        Ok(Client { catalog })
+        Ok(Client {
+            components: embedded_components()?,
+            catalog: None,
+        })
     }
 
-    /// The loaded catalog, read-only.
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+    /// The registry and the files components refer to.
+    pub fn components(&self) -> &Components {
+        &self.components
+    }
+
+    /// The whole catalog; for the embedded one, parses its overlays and
+    /// mixins on the first call in the process.
+    pub fn catalog(&self) -> Result<Arc<Catalog>> {
+        match &self.catalog {
+            Some(catalog) => Ok(catalog.clone()),
+            None => {
+                static EMBEDDED: OnceLock<std::result::Result<Arc<Catalog>, Error>> =
+                    OnceLock::new();
+                EMBEDDED
+                    .get_or_init(|| Catalog::over(embedded_components()?).map(Arc::new))
+                    .clone()
+            }
+        }
     }
 
     /// Resolves the recipe for `criteria`.
     pub fn recipe(&self, criteria: &Criteria) -> Result<RecipeResult> {
-        aicr_core::resolve(&self.catalog, criteria, crate::VERSION)
+        aicr_core::resolve(&*self.catalog()?, criteria, crate::VERSION)
     }
 
     /// The hydrated recipe for `criteria`, narrowed by a dot-path
     /// `selector` (`.` for all).
     pub fn query(&self, criteria: &Criteria, selector: &str) -> Result<Value> {
         let recipe = self.recipe(criteria)?;
-        let doc = aicr_core::query::hydrate(&self.catalog, &recipe)?;
+        let doc = aicr_core::query::hydrate(&self.components, &recipe)?;
         aicr_core::query::select(&doc, selector).cloned()
     }
 
@@ -154,7 +175,7 @@ impl Client {
     /// nothing, when there is nothing to fetch.
     pub async fn fetch_manifests(&self, recipe: &RecipeResult) -> Result<FetchedFiles> {
         let mut fetched = FetchedFiles::default();
-        for entry in self.catalog.external_files_to_fetch(recipe)? {
+        for entry in self.components.external_files_to_fetch(recipe)? {
             let bytes = crate::http::get(&entry.url, MAX_MANIFEST_BYTES)
                 .await
                 .map_err(|e| {
@@ -171,6 +192,15 @@ impl Client {
         Ok(fetched)
     }
 
+    /// [`Client::fetch_manifests`] for synchronous callers; a runtime is
+    /// started only when there is something to download.
+    pub fn fetch_manifests_blocking(&self, recipe: &RecipeResult) -> Result<FetchedFiles> {
+        if self.components.external_files_to_fetch(recipe)?.is_empty() {
+            return Ok(FetchedFiles::default());
+        }
+        crate::block_on(self.fetch_manifests(recipe))
+    }
+
     /// Renders the bundle of `recipe`: a pure function of the catalog, the
     /// recipe, the options and the manifests already fetched.
     pub fn render_bundle(
@@ -179,7 +209,7 @@ impl Client {
         options: &BundleOptions,
         fetched: &FetchedFiles,
     ) -> Result<FileTree> {
-        aicr_bundle::bundle(&self.catalog, recipe, options, fetched)
+        aicr_bundle::bundle(&self.components, recipe, options, fetched)
     }
 
     /// A bundle as one zip archive, byte-identical for the same tree (see
@@ -198,4 +228,12 @@ impl Client {
     pub fn verify(&self, dir: &Path) -> Result<VerifyReport> {
         aicr_bundle::verify_dir(dir)
     }
+}
+
+/// The components of the embedded catalog, parsed once per process.
+fn embedded_components() -> Result<Arc<Components>> {
+    static EMBEDDED: OnceLock<std::result::Result<Arc<Components>, Error>> = OnceLock::new();
+    EMBEDDED
+        .get_or_init(|| Components::load(Box::new(EmbeddedProvider)).map(Arc::new))
+        .clone()
 }

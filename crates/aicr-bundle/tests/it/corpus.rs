@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use aicr_bundle::options::parse_selector;
 use aicr_bundle::{BundleOptions, Deployer, DynamicPath, Toleration};
 use aicr_core::values::SetOverride;
-use aicr_core::{Catalog, DirProvider, RecipeResult};
+use aicr_core::{Components, DirProvider, RecipeResult};
 
-/// The reference catalog the corpus was produced from.
-pub fn upstream_catalog(conformance: &Path) -> Catalog {
+/// The components of the reference catalog the corpus was produced from.
+pub fn upstream_catalog(conformance: &Path) -> Components {
     let provider = DirProvider::open(conformance.join("upstream-catalog")).expect("catalog dir");
-    Catalog::load(Box::new(provider)).expect("upstream catalog loads")
+    Components::load(Box::new(provider)).expect("upstream catalog loads")
 }
 
 /// Every case directory whose name satisfies `keep`, sorted.

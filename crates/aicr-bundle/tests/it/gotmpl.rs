@@ -48,7 +48,7 @@ fn has_objects(text: &str) -> bool {
 }
 
 /// Checks one local-format case; returns how many templates were compared.
-fn check_case(case: &Path, catalog: &aicr_core::Catalog) -> usize {
+fn check_case(case: &Path, catalog: &aicr_core::Components) -> usize {
     let name = case.file_name().unwrap().to_string_lossy().to_string();
     let prepared = prepare(
         catalog,

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use aicr_bundle::{Deployer, FileTree};
-use aicr_core::{Catalog, Code, RecipeResult};
+use aicr_core::{Code, Components, RecipeResult};
 use serde_json::Value;
 
 use crate::support::{case, options};
@@ -23,12 +23,12 @@ const PAYLOADS: [&str; 8] = [
     "x$(touch${IFS}PWNED)",
 ];
 
-fn sample() -> Option<(Catalog, RecipeResult)> {
+fn sample() -> Option<(Components, RecipeResult)> {
     case("eks-gb200-ubuntu-inference-dynamo-helm")
 }
 
 fn bundle(
-    catalog: &Catalog,
+    catalog: &Components,
     recipe: &RecipeResult,
     deployer: Deployer,
 ) -> aicr_core::Result<FileTree> {

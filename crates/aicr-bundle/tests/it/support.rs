@@ -1,12 +1,12 @@
 //! Bundling one corpus case by name, and reading the resulting tree.
 
 use aicr_bundle::{BundleOptions, Deployer};
-use aicr_core::{Catalog, RecipeResult};
+use aicr_core::{Components, RecipeResult};
 
 use crate::corpus;
 
 /// The reference catalog and the recipe of a corpus case.
-pub fn case(case: &str) -> Option<(Catalog, RecipeResult)> {
+pub fn case(case: &str) -> Option<(Components, RecipeResult)> {
     let dir = aicr_test_support::conformance_dir()?;
     let recipe = corpus::recipe(&dir.join("bundle").join(case));
     Some((corpus::upstream_catalog(&dir), recipe))

@@ -104,7 +104,7 @@ fn inference_criteria() -> Criteria {
 /// What a successful fetch would have returned, made by hand.
 fn fetched_by_hand(client: &Client) -> FetchedFiles {
     let mut fetched = FetchedFiles::default();
-    for entry in client.catalog().external_files() {
+    for entry in client.components().external_files() {
         let name = if entry.path == GATEWAY {
             "gateway"
         } else {
@@ -151,7 +151,7 @@ fn fetched_bytes_without_the_pinned_digest_are_refused() {
     let base = serve();
     let data = data_dir(&base);
     let client = Client::open(&CatalogSource::Layered(data.path().to_path_buf())).unwrap();
-    let entry = &client.catalog().external_files()[0];
+    let entry = &client.components().external_files()[0];
     let err = FetchedFiles::default()
         .add(entry, b"tampered".to_vec())
         .unwrap_err();
