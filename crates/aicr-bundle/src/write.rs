@@ -252,12 +252,14 @@ fn write_files(tree: &FileTree, root: &Path) -> io::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(if file.executable { 0o755 } else { 0o644 });
         }
-        io::Write::write_all(&mut options.open(&target)?, &file.bytes)?;
-        // Scripts must be executable whatever the umask says.
+        let mut out = options.open(&target)?;
+        io::Write::write_all(&mut out, &file.bytes)?;
+        // Scripts must be executable whatever the umask says (through the
+        // open file: no second path lookup).
         #[cfg(unix)]
         if file.executable {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&target, fs::Permissions::from_mode(0o755))?;
+            out.set_permissions(fs::Permissions::from_mode(0o755))?;
         }
     }
     Ok(())
