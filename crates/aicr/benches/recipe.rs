@@ -1,14 +1,15 @@
-//! Criterion benchmarks: catalog load, one resolution, one hydrated query,
-//! and the whole reference corpus (when `../shared` is present).
+//! Criterion benchmarks: catalog load (whole, and the components a bundle
+//! reads), one resolution, one hydrated query, one helm bundle rendered in
+//! memory, and the whole reference corpus (when `../shared` is present).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 // Benches are not library code; the clippy.toml rules do not apply.
 #![allow(clippy::disallowed_methods)]
 
-use aicr::{Client, Criteria};
+use aicr::{BundleOptions, Client, Criteria};
 use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
-use aicr_core::{Catalog, DirProvider, EmbeddedProvider, resolve};
+use aicr_core::{Catalog, Components, DirProvider, EmbeddedProvider, resolve};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn query() -> Criteria {
@@ -26,6 +27,9 @@ fn benches(c: &mut Criterion) {
     c.bench_function("catalog load (embedded)", |b| {
         b.iter(|| Catalog::load(Box::new(EmbeddedProvider)).unwrap())
     });
+    c.bench_function("components load (embedded, what a bundle reads)", |b| {
+        b.iter(|| Components::load(Box::new(EmbeddedProvider)).unwrap())
+    });
     let catalog = Catalog::load(Box::new(EmbeddedProvider)).unwrap();
     c.bench_function("resolve eks/h100/ubuntu/training/kubeflow", |b| {
         b.iter(|| resolve(&catalog, &query(), "v0").unwrap())
@@ -34,6 +38,21 @@ fn benches(c: &mut Criterion) {
     c.bench_function("query . eks/h100/ubuntu/training/kubeflow", |b| {
         b.iter(|| client.query(&query(), ".").unwrap())
     });
+    let recipe = client.recipe(&query()).unwrap();
+    let options = BundleOptions {
+        tool_version: "v0".into(),
+        ..BundleOptions::default()
+    };
+    c.bench_function(
+        "render bundle -d helm eks/h100/ubuntu/training/kubeflow",
+        |b| {
+            b.iter(|| {
+                client
+                    .render_bundle(&recipe, &options, &Default::default())
+                    .unwrap()
+            })
+        },
+    );
 
     let Some(shared) = aicr_test_support::conformance_dir() else {
         return;
