@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::criteria::{Accelerator, Intent, Os, Platform, Service};
 use crate::error::{Error, Result};
-use crate::model::API_VERSION;
+use crate::header::{ApiVersion, Document, Kind};
 use crate::output::Format;
 
 /// An `AICRConfig` document.
@@ -16,14 +16,18 @@ use crate::output::Format;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AicrConfig {
     /// Always `AICRConfig`.
-    pub kind: String,
+    pub kind: Kind<AicrConfig>,
     /// Always `aicr.nvidia.com/v1alpha1`.
-    pub api_version: String,
+    pub api_version: ApiVersion<AicrConfig>,
     /// Optional name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ConfigMeta>,
     /// The defaults.
     pub spec: ConfigSpec,
+}
+
+impl Document for AicrConfig {
+    const KIND: &'static str = "AICRConfig";
 }
 
 /// `metadata` of a config.
@@ -223,18 +227,6 @@ impl AicrConfig {
 
     fn check(&self, origin: &str) -> Result<()> {
         let fail = |msg: String| Err(Error::invalid(format!("{origin}: {msg}")));
-        if self.kind != "AICRConfig" {
-            return fail(format!(
-                "invalid kind {:?}, expected \"AICRConfig\"",
-                self.kind
-            ));
-        }
-        if self.api_version != API_VERSION {
-            return fail(format!(
-                "invalid apiVersion {:?}, expected {API_VERSION:?}",
-                self.api_version
-            ));
-        }
         let spec = &self.spec;
         if spec.recipe.is_none() && spec.bundle.is_none() && spec.validate.is_none() {
             return fail("spec must set at least one of recipe, bundle, validate".into());

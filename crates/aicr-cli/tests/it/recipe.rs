@@ -403,7 +403,11 @@ fn config_file_gives_defaults_that_flags_override() {
         "kind: NotARealKind\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  recipe: {}\n",
     )
     .unwrap();
-    fails(&["--config", c], 2, "invalid kind");
+    fails(
+        &["--config", c],
+        2,
+        r#"kind is "NotARealKind", expected "AICRConfig""#,
+    );
     std::fs::write(
         &config,
         "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  recipe:\n    foo: 1\n",
