@@ -21,8 +21,10 @@
 pub mod catalog;
 pub mod config;
 pub mod criteria;
+pub mod diff;
 mod embedded;
 pub mod error;
+pub mod fingerprint;
 pub mod header;
 pub mod ident;
 pub mod lint;
@@ -36,6 +38,7 @@ pub mod query;
 pub mod recipe;
 pub mod resolve;
 pub mod schema;
+pub mod snapshot;
 pub mod suggest;
 pub mod values;
 pub mod version;
