@@ -1,6 +1,9 @@
 //! The middleware every API request passes through, in one function so
 //! that its order is readable: request id, API version, rate limit,
 //! deadline, error bodies, metrics and the access log.
+//!
+//! The access log is one `tracing` event per request (and one more for a
+//! server error with a cause); the binary decides where events go.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -84,12 +87,12 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
             && error.status().is_server_error()
             && let Some(cause) = &error.cause
         {
-            log_line(
-                serde_json::json!({
-                    "level": "error", "msg": "request failed", "requestId": request_id,
-                    "code": error.code.as_str(), "error": cause.to_string(),
-                })
-                .to_string(),
+            // The cause a 500 does not send.
+            tracing::error!(
+                requestId = request_id.as_str(),
+                code = error.code.as_str(),
+                error = %cause,
+                "request failed"
             );
         }
         response = error.render(&request_id);
@@ -110,7 +113,15 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
     server.metrics.record(method, route, status, took);
     server.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     if server.config.access_log {
-        log_line(access_line(&request_id, method, &path, status, took));
+        tracing::info!(
+            requestId = request_id.as_str(),
+            method,
+            path = path.as_str(),
+            status,
+            // Milliseconds, to the microsecond.
+            durationMs = (took.as_secs_f64() * 1e6).round() / 1e3,
+            "request completed"
+        );
     }
     response
 }
@@ -156,23 +167,6 @@ impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
     }
 }
 
-/// The access-log line of one request. Formatted by hand: it is written
-/// for every request. The path is the only field a client chooses; it is
-/// JSON-escaped (a request id is a UUID by then).
-fn access_line(
-    request_id: &str,
-    method: &str,
-    path: &str,
-    status: u16,
-    took: std::time::Duration,
-) -> String {
-    let path = serde_json::to_string(path).unwrap_or_default();
-    format!(
-        r#"{{"level":"info","msg":"request completed","requestId":"{request_id}","method":"{method}","path":{path},"status":{status},"durationMs":{:.3}}}"#,
-        took.as_secs_f64() * 1000.0
-    )
-}
-
 /// A fresh UUIDv4-shaped request id. Ids need to be unique, not secret:
 /// a random seed per process (from the OS, once) and a counter, mixed by
 /// splitmix64, instead of a system call per request.
@@ -203,56 +197,11 @@ pub fn new_request_id() -> String {
         .to_string()
 }
 
-/// One JSON line for stderr. Lines go through a bounded channel to one
-/// writer thread, so a request never waits on a system call for its log
-/// line. The writer wakes for the first line after a quiet spell (an idle
-/// server's log is up to date), then writes what has queued, flushes and
-/// rests 20 ms; under load it writes in batches, and senders seldom have to
-/// wake it. When the queue is full (stderr blocked), lines are dropped
-/// rather than memory grown. A closed stderr loses lines, nothing else.
-fn log_line(mut line: String) {
-    use std::io::Write;
-    use std::sync::OnceLock;
-    use std::sync::mpsc::{SyncSender, sync_channel};
-    static LOG: OnceLock<SyncSender<String>> = OnceLock::new();
-    let sender = LOG.get_or_init(|| {
-        let (tx, rx) = sync_channel::<String>(65_536);
-        std::thread::spawn(move || {
-            let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-            while let Ok(line) = rx.recv() {
-                let _ = out.write_all(line.as_bytes());
-                while let Ok(more) = rx.try_recv() {
-                    let _ = out.write_all(more.as_bytes());
-                }
-                let _ = out.flush();
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        });
-        tx
-    });
-    line.push('\n');
-    let _ = sender.try_send(line);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    #[test]
-    fn access_lines_are_json_whatever_the_path() {
-        let line = access_line(
-            "0b9f2d8e-3c4a-4f5e-9a6b-7c8d9e0f1a2b",
-            "GET",
-            "/a\"b\\c\n{}",
-            200,
-            std::time::Duration::from_micros(1500),
-        );
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["path"], "/a\"b\\c\n{}");
-        assert_eq!(v["durationMs"], 1.5);
-    }
 
     #[test]
     fn request_ids_are_distinct_version_4_uuids() {
@@ -269,6 +218,33 @@ mod tests {
         panic!("a bug")
     }
 
+    /// `routes` behind the envelope on a loopback port.
+    async fn serve(
+        server: &Arc<Server>,
+        routes: axum::Router<Arc<Server>>,
+    ) -> std::net::SocketAddr {
+        let app = routes
+            .layer(axum::middleware::from_fn_with_state(
+                server.clone(),
+                envelope,
+            ))
+            .with_state(server.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    /// The whole reply to a GET of `path`.
+    async fn fetch(addr: std::net::SocketAddr, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.unwrap();
+        reply
+    }
+
     #[tokio::test]
     async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
         let server = Server::new(
@@ -278,29 +254,74 @@ mod tests {
                 ..crate::Config::default()
             },
         );
-        let app = axum::Router::new()
+        let routes = axum::Router::new()
             .route("/boom", get(|| async { boom() }))
-            .route("/fine", get(|| async { "fine" }))
-            .layer(axum::middleware::from_fn_with_state(
-                server.clone(),
-                envelope,
-            ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let get = |path: &'static str| async move {
-            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-            let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-            stream.write_all(head.as_bytes()).await.unwrap();
-            let mut reply = String::new();
-            stream.read_to_string(&mut reply).await.unwrap();
-            reply
-        };
-        let reply = get("/boom").await;
+            .route("/fine", get(|| async { "fine" }));
+        let addr = serve(&server, routes).await;
+        let reply = fetch(addr, "/boom").await;
         assert!(reply.starts_with("HTTP/1.1 500"), "{reply}");
         assert!(reply.contains(r#""code":"INTERNAL""#), "{reply}");
         assert!(!reply.contains("a bug"), "a panic message is never sent");
-        assert!(get("/fine").await.ends_with("fine"));
+        assert!(fetch(addr, "/fine").await.ends_with("fine"));
         assert_eq!(server.metrics.panics.load(Ordering::Relaxed), 1);
+    }
+
+    /// Where this thread's `tracing` events go in a test: JSON lines in
+    /// memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_error_logs_its_cause_and_never_sends_it() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        // This thread only (the test runtime has one), not the process.
+        let _scope = tracing::subscriber::set_default(subscriber);
+        let server = Server::new(aicr::Client::embedded().unwrap(), crate::Config::default());
+        let fail = || async {
+            let cause = aicr::Error::new(Code::Internal, "disk full");
+            Err::<(), _>(ApiError::from_error("Bundle generation failed", cause))
+        };
+        let addr = serve(&server, axum::Router::new().route("/fail", get(fail))).await;
+        let reply = fetch(addr, "/fail").await;
+        assert!(reply.starts_with("HTTP/1.1 500"), "{reply}");
+        assert!(!reply.contains("disk full"), "{reply}");
+        let id = reply
+            .lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .unwrap();
+
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let [failed, completed] = &lines[..] else {
+            panic!("two lines expected:\n{text}");
+        };
+        assert_eq!(failed["level"], "ERROR");
+        assert_eq!(failed["message"], "request failed");
+        assert_eq!(failed["requestId"], id);
+        assert_eq!(failed["code"], "INTERNAL");
+        assert!(failed["error"].as_str().unwrap().contains("disk full"));
+        assert_eq!(completed["message"], "request completed");
+        assert_eq!(completed["requestId"], id);
+        assert_eq!(completed["path"], "/fail");
+        assert_eq!(completed["status"], 500);
     }
 }

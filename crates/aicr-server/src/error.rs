@@ -14,7 +14,10 @@
 use aicr::{Code, Error};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// An error a handler answers with (boxed: it travels in every `Result`).
 #[derive(Debug, Clone)]
@@ -80,21 +83,63 @@ impl ApiError {
         {
             details.insert("error".into(), Value::String(cause.to_string()));
         }
-        let mut body = Map::new();
-        body.insert("code".into(), self.code.as_str().into());
-        body.insert("message".into(), self.message.clone().into());
-        if !details.is_empty() {
-            body.insert("details".into(), Value::Object(details));
-        }
-        body.insert("requestId".into(), request_id.into());
-        body.insert("timestamp".into(), crate::time::now_rfc3339().into());
-        body.insert("retryable".into(), self.code.retryable().into());
-        let mut response = crate::handlers::json_response(self.status(), &Value::Object(body));
+        let body = ErrorBody {
+            code: self.code.as_str(),
+            message: &self.message,
+            details,
+            request_id,
+            timestamp: crate::time::now_rfc3339(),
+            retryable: self.code.retryable(),
+        };
+        let mut response = crate::handlers::json_response(self.status(), &body);
         for (name, value) in &self.headers {
             response.headers_mut().insert(name.clone(), value.clone());
         }
         response
     }
+}
+
+/// The body of every error response; the OpenAPI document's `Error`
+/// schema is derived from it, so the two cannot drift apart.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Error, description = "The body of every error response.")]
+pub struct ErrorBody<'a> {
+    /// The stable code; the status follows from it.
+    #[schema(schema_with = codes)]
+    code: &'static str,
+    /// What failed, in the API's words.
+    message: &'a str,
+    /// Context: the cause below 500, limits, allowed values.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    #[schema(value_type = Object)]
+    details: Map<String, Value>,
+    /// `X-Request-Id` of the response.
+    request_id: &'a str,
+    #[schema(format = DateTime)]
+    timestamp: String,
+    /// Whether the same request may succeed later.
+    retryable: bool,
+}
+
+/// The schema of `code`: every code there is. Listed by hand, as `Code`
+/// offers no list; its strings come from `Code::as_str`.
+fn codes() -> Object {
+    let all = [
+        Code::InvalidRequest,
+        Code::MethodNotAllowed,
+        Code::Conflict,
+        Code::NotFound,
+        Code::Unauthorized,
+        Code::Timeout,
+        Code::ServiceUnavailable,
+        Code::RateLimitExceeded,
+        Code::Internal,
+    ];
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all.map(Code::as_str)))
+        .build()
 }
 
 impl std::ops::Deref for ApiError {

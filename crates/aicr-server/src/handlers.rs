@@ -1,4 +1,6 @@
-//! Routes and handlers: HTTP in, a facade call, HTTP out.
+//! Routes and handlers: HTTP in, a facade call, HTTP out. Each API
+//! handler carries its entry of the OpenAPI document (`#[utoipa::path]`,
+//! collected in `openapi.rs`), so a change to one is seen beside the other.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,8 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
+use crate::openapi::{
+    BadRequest, BundleParams, Internal, NotFound, QueryRequest, RateLimited, RecipeCriteria,
+    RecipeResult, TimedOut, TooLarge, Unavailable, ZipArchive,
+};
 use crate::{MEMO_ENTRIES, Server};
 
 /// Largest body of `POST /v1/recipe` and `POST /v1/query`.
@@ -110,6 +117,11 @@ fn document(body: Bytes) -> Response {
     response
 }
 
+#[utoipa::path(
+    get, path = "/health", operation_id = "getHealth", tag = "service",
+    summary = "Liveness",
+    responses((status = 200, description = "Alive", body = Object))
+)]
 async fn health() -> Response {
     json_response(
         StatusCode::OK,
@@ -117,6 +129,14 @@ async fn health() -> Response {
     )
 }
 
+#[utoipa::path(
+    get, path = "/ready", operation_id = "getReady", tag = "service",
+    summary = "Readiness",
+    responses(
+        (status = 200, description = "Serving", body = Object),
+        (status = 503, description = "Starting or draining", body = Object),
+    )
+)]
 async fn ready(State(server): State<Arc<Server>>) -> Response {
     if server.ready.load(Ordering::SeqCst) {
         json_response(
@@ -132,6 +152,12 @@ async fn ready(State(server): State<Arc<Server>>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "getMetrics", tag = "service",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "Text exposition format", body = String,
+        content_type = "text/plain"))
+)]
 async fn metrics(State(server): State<Arc<Server>>) -> Response {
     let mut response = server.metrics.render().into_response();
     response.headers_mut().insert(
@@ -141,12 +167,22 @@ async fn metrics(State(server): State<Arc<Server>>) -> Response {
     response
 }
 
+#[utoipa::path(
+    get, path = "/v1/openapi.json", operation_id = "getOpenApi", tag = "service",
+    summary = "This document",
+    responses((status = 200, description = "OpenAPI 3.1", body = Object))
+)]
 async fn openapi() -> Response {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let text = TEXT.get_or_init(crate::openapi::text);
     json_body(StatusCode::OK, text.as_str())
 }
 
+#[utoipa::path(
+    get, path = "/", operation_id = "getRoutes", tag = "service",
+    summary = "Service name, version and routes",
+    responses((status = 200, description = "Routes", body = Object))
+)]
 async fn root() -> Response {
     json_response(
         StatusCode::OK,
@@ -163,16 +199,28 @@ async fn unknown_path(uri: Uri) -> ApiError {
 }
 
 /// Criteria as query parameters (`GET /v1/recipe`, `GET /v1/query`).
-#[derive(Debug, Default, Deserialize)]
+/// The doc comments are the parameters' descriptions in the OpenAPI
+/// document.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CriteriaParams {
+    /// A Service (see the schema of that name) or an alias
     service: Option<String>,
+    /// An Accelerator (see the schema of that name) or an alias
     accelerator: Option<String>,
-    /// Alias of `accelerator`, used when that is not given.
+    /// Alias of accelerator, used when accelerator is not given
     gpu: Option<String>,
+    /// An Intent (see the schema of that name)
     intent: Option<String>,
+    /// An Os (see the schema of that name)
     os: Option<String>,
+    /// A Platform (see the schema of that name)
     platform: Option<String>,
+    /// GPU node count; 0 means any
+    #[param(value_type = Option<u32>)]
     nodes: Option<String>,
+    /// Read by `GET /v1/query` only, which documents it.
+    #[param(ignore)]
     selector: Option<String>,
 }
 
@@ -222,11 +270,41 @@ fn parse_nodes(text: &str) -> Result<i64, String> {
     })
 }
 
+#[utoipa::path(
+    get, path = "/v1/recipe", operation_id = "getRecipe", tag = "recipes",
+    summary = "Resolve a recipe from query parameters",
+    params(CriteriaParams),
+    responses(
+        (status = 200, description = "The resolved recipe.", body = RecipeResult,
+            headers(("Cache-Control" = String))),
+        (status = 400, response = BadRequest),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 504, response = TimedOut),
+    )
+)]
 async fn recipe_get(State(server): State<Arc<Server>>, uri: Uri) -> Result<Response, ApiError> {
     let criteria = CriteriaParams::parse(&uri)?.criteria()?;
     recipe_for(&server, criteria)
 }
 
+#[utoipa::path(
+    post, path = "/v1/recipe", operation_id = "postRecipe", tag = "recipes",
+    summary = "Resolve a recipe from a RecipeCriteria document",
+    request_body(description = format!("At most {CRITERIA_BODY_LIMIT} bytes."), content(
+        (RecipeCriteria = "application/json"),
+        (RecipeCriteria = "application/yaml"),
+    )),
+    responses(
+        (status = 200, description = "The resolved recipe.", body = RecipeResult,
+            headers(("Cache-Control" = String))),
+        (status = 400, response = BadRequest),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 504, response = TimedOut),
+    )
+)]
 async fn recipe_post(
     State(server): State<Arc<Server>>,
     request: Request,
@@ -269,12 +347,46 @@ fn recipe_for(server: &Server, criteria: aicr::Criteria) -> Result<Response, Api
     Ok(document(body))
 }
 
+#[utoipa::path(
+    get, path = "/v1/query", operation_id = "getQuery", tag = "recipes",
+    summary = "One value of the hydrated recipe",
+    params(
+        CriteriaParams,
+        ("selector" = Option<String>, Query,
+            description = "Dot path; empty for the whole hydrated recipe."),
+    ),
+    responses(
+        (status = 200, description = "The selected value, as bare JSON.", body = Value),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 504, response = TimedOut),
+    )
+)]
 async fn query_get(State(server): State<Arc<Server>>, uri: Uri) -> Result<Response, ApiError> {
     let params = CriteriaParams::parse(&uri)?;
     let criteria = params.criteria()?;
     query_for(&server, criteria, params.selector.as_deref().unwrap_or(""))
 }
 
+#[utoipa::path(
+    post, path = "/v1/query", operation_id = "postQuery", tag = "recipes",
+    summary = "One value of the hydrated recipe",
+    request_body(description = format!("At most {CRITERIA_BODY_LIMIT} bytes."), content(
+        (QueryRequest = "application/json"),
+        (QueryRequest = "application/yaml"),
+    )),
+    responses(
+        (status = 200, description = "The selected value, as bare JSON.", body = Value),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 504, response = TimedOut),
+    )
+)]
 async fn query_post(
     State(server): State<Arc<Server>>,
     request: Request,
@@ -351,6 +463,29 @@ fn bundle_request(uri: &Uri) -> Result<aicr::BundleRequest, ApiError> {
 
 /// `POST /v1/bundle`: a RecipeResult in, the bundle `aicr bundle` would
 /// write out, as one zip archive.
+#[utoipa::path(
+    post, path = "/v1/bundle", operation_id = "postBundle", tag = "bundles",
+    summary = "Render a bundle of a recipe",
+    params(BundleParams),
+    request_body(description = format!("A RecipeResult, at most {BUNDLE_BODY_LIMIT} bytes."),
+        content((RecipeResult = "application/json"))),
+    responses(
+        (status = 200, description = "The bundle `aicr bundle` would write, as a zip archive.",
+            body = inline(ZipArchive), content_type = "application/zip",
+            headers(
+                ("X-Bundle-Files" = u64, description = "Number of rendered files"),
+                ("X-Bundle-Size" = u64, description = "Their total size in bytes"),
+                ("X-Bundle-Duration" = String, description = "Time taken, as `0.123s`"),
+                ("Content-Disposition" = String),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+        (status = 504, response = TimedOut),
+    )
+)]
 async fn bundle(State(server): State<Arc<Server>>, request: Request) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     let options = bundle_request(request.uri())?

@@ -9,6 +9,9 @@
 //! Every handler translates HTTP to a facade call and back; the rules
 //! (criteria parsing, document shapes, error codes and their statuses)
 //! live in the library crates.
+//!
+//! Logs are `tracing` events (`request completed`, `request failed`); this
+//! library installs no subscriber, the `aicrd` binary does.
 
 mod allow;
 mod envelope;
@@ -39,7 +42,8 @@ pub struct Config {
     pub rate_burst: u32,
     /// Deadline of one request, handler included.
     pub request_timeout: Duration,
-    /// Write one JSON access-log line per request to stderr.
+    /// Emit one `tracing` event per request, the access log (`aicrd`
+    /// writes events to stderr as JSON lines).
     pub access_log: bool,
     /// Criteria values requests may name.
     pub allow: Allowlists,

@@ -2,10 +2,14 @@
 //! variables), then serving until SIGINT or SIGTERM. A value that does not
 //! parse stops start-up with exit status 1 (the reference warned and kept
 //! its default, which hides a typo in a Deployment).
+//!
+//! The binary installs the one log subscriber (JSON lines on stderr); the
+//! library only emits `tracing` events, so embedders choose their own.
 
 // The binary is the edge: it reads the environment and exits.
 #![allow(clippy::disallowed_methods)]
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
@@ -63,27 +67,53 @@ async fn stop_signal() {
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     let args = Args::try_parse().unwrap_or_else(|e| {
         // --help and --version print to stdout and succeed; a bad setting
         // is a failed start-up.
         let _ = e.print();
         std::process::exit(if e.use_stderr() { 1 } else { 0 });
     });
-    let fail = |message: String| -> ! {
-        eprintln!(
-            "{}",
-            serde_json::json!({"level": "error", "msg": "server failed", "error": message})
-        );
-        std::process::exit(1);
-    };
+    // One JSON object per line on stderr, written by a thread of its own:
+    // a request never waits on stderr, and when stderr falls behind by
+    // more than the queue, lines are dropped (lossy) rather than memory
+    // grown. The thread writes what has queued into the buffer and then
+    // flushes, so under load one system call carries many lines. The
+    // guard writes what is left when main returns.
+    let buffered = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (stderr, _flush) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(65_536)
+        .finish(buffered);
+    // Event fields at the top level of the line, beside timestamp, level
+    // and message; no span context (the server opens no spans).
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(stderr)
+        .init();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(error = message, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
     let allow = aicr_server::Allowlists::parse(
         args.allowed_services.as_deref(),
         args.allowed_accelerators.as_deref(),
         args.allowed_intents.as_deref(),
         args.allowed_os.as_deref(),
     )
-    .unwrap_or_else(|e| fail(format!("allowlist: {e}")));
+    .map_err(|e| format!("allowlist: {e}"))?;
     let config = aicr_server::Config {
         allow,
         rate_limit: args.rate_limit,
@@ -91,26 +121,31 @@ fn main() {
         access_log: args.access_log == "on",
         ..aicr_server::Config::default()
     };
-    let client = aicr::Client::embedded().unwrap_or_else(|e| fail(e.to_string()));
+    let client = aicr::Client::embedded().map_err(|e| e.to_string())?;
     // Parse the overlays now: a request never waits for it, and a broken
     // catalog stops the server before it is ready.
-    client.catalog().unwrap_or_else(|e| fail(e.to_string()));
+    client.catalog().map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .unwrap_or_else(|e| fail(e.to_string()));
-    let port = args.port;
-    let drain = Duration::from_secs(args.shutdown_timeout);
-    let result = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
-        eprintln!(
-            "{}",
-            serde_json::json!({"level": "info", "msg": "listening", "port": port, "version": aicr::VERSION})
-        );
-        let server = aicr_server::Server::new(client, config);
-        aicr_server::serve(listener, server, stop_signal(), drain).await
-    });
-    if let Err(e) = result {
-        fail(e.to_string());
-    }
+        .map_err(|e| e.to_string())?;
+    let drain = args.shutdown_timeout;
+    let stop = async move {
+        stop_signal().await;
+        tracing::info!(drainSeconds = drain, "shutting down");
+    };
+    runtime
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
+            tracing::info!(
+                address = %listener.local_addr()?,
+                version = aicr::VERSION,
+                "listening"
+            );
+            let server = aicr_server::Server::new(client, config);
+            aicr_server::serve(listener, server, stop, Duration::from_secs(drain)).await
+        })
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
 }

@@ -1,12 +1,60 @@
-//! The OpenAPI 3.1 description of `aicrd`, built from the same constants
-//! the handlers use (routes, parameters, limits) and the JSON Schemas the
-//! facade generates from its document types. Served at
-//! `GET /v1/openapi.json`; the committed copy (`schemas/aicrd.openapi.json`)
-//! is rewritten by `cargo xtask codegen` and drift-checked by `--check`.
+//! The OpenAPI 3.1 description of `aicrd`, served at `GET /v1/openapi.json`
+//! and committed as `schemas/aicrd.openapi.json` (rewritten by `cargo xtask
+//! codegen`, drift-checked by `--check`).
+//!
+//! utoipa generates it: the operations from the `#[utoipa::path]` attribute
+//! on each handler, the schemas of the server's own types from their
+//! derives. The facade's document types (`RecipeResult`, the criteria,
+//! `BundleRequest`) keep the JSON Schemas schemars generates for them
+//! (`aicr::api_schemas`, also behind `schemas/*.json`): operations name them
+//! through the marker types below, and [`text`] merges them into
+//! `components/schemas` as JSON. They are JSON Schema 2020-12, which
+//! OpenAPI 3.1 embeds as is; parsing them into utoipa's schema model would
+//! drop keywords that model lacks.
 
 use serde_json::{Map, Value, json};
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoParams, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use crate::handlers::{BUNDLE_BODY_LIMIT, CRITERIA_BODY_LIMIT, LIST_PARAMS};
+use crate::error::ErrorBody;
+use crate::handlers::{self, LIST_PARAMS};
+
+/// What utoipa generates: the operations of the handlers named here, the
+/// server's own schemas and the shared error responses. `ErrorBody` is
+/// listed because the error responses refer to it by name only.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "aicrd",
+        version = aicr::VERSION,
+        description = "AI Cluster Runtime as a REST API: recipes, queries and bundles from the embedded catalog.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        handlers::recipe_get,
+        handlers::recipe_post,
+        handlers::query_get,
+        handlers::query_post,
+        handlers::bundle,
+        handlers::openapi,
+        handlers::root,
+        handlers::health,
+        handlers::ready,
+        handlers::metrics,
+    ),
+    components(
+        schemas(ErrorBody),
+        responses(BadRequest, NotFound, TooLarge, RateLimited, Internal, Unavailable, TimedOut),
+    ),
+    tags(
+        (name = "recipes", description = "Recipes and values of recipes, resolved from criteria"),
+        (name = "bundles", description = "Deployment bundles of recipes"),
+        (name = "service", description = "Probes, metrics and this document"),
+    )
+)]
+struct Api;
 
 /// The document as served and committed: pretty JSON, trailing newline.
 pub fn text() -> String {
@@ -15,148 +63,22 @@ pub fn text() -> String {
     text
 }
 
+/// utoipa's document with the facade's schemas merged in.
 fn document() -> Value {
-    let mut schemas = Map::new();
+    let mut doc = serde_json::to_value(Api::openapi()).expect("the document serialises");
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("utoipa writes components/schemas");
     for (name, schema) in aicr::api_schemas() {
-        hoist(name, schema, &mut schemas);
+        hoist(name, schema, schemas);
     }
-    schemas.insert("Error".into(), error_schema());
-    schemas.insert(
-        "RecipeCriteria".into(),
-        json!({
-            "type": "object",
-            "description": "Criteria for POST /v1/recipe; kind and apiVersion may be left out.",
-            "additionalProperties": false,
-            "required": ["spec"],
-            "properties": {
-                "kind": {"const": "RecipeCriteria"},
-                "apiVersion": {"const": "aicr.nvidia.com/v1alpha1"},
-                "metadata": {"type": "object", "additionalProperties": false,
-                             "properties": {"name": {"type": "string"}}},
-                "spec": {"$ref": "#/components/schemas/CriteriaSpec"}
-            }
-        }),
-    );
-    schemas.insert(
-        "QueryRequest".into(),
-        json!({
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["criteria"],
-            "properties": {
-                "criteria": {"$ref": "#/components/schemas/CriteriaSpec"},
-                "selector": {"type": "string", "description": "Dot path into the hydrated recipe; empty or `.` for all."}
-            }
-        }),
-    );
-
-    let errors = |codes: &[u16]| -> Value {
-        let mut out = Map::new();
-        for code in codes {
-            out.insert(
-                code.to_string(),
-                json!({"$ref": format!("#/components/responses/E{code}")}),
-            );
-        }
-        Value::Object(out)
-    };
-    let recipe_ok = json!({"description": "The resolved recipe.",
-        "headers": {"Cache-Control": {"schema": {"type": "string"}}},
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecipeResult"}}}});
-    let query_ok = json!({"description": "The selected value, as bare JSON.",
-        "content": {"application/json": {"schema": {}}}});
-    let mut recipe_get_responses = errors(&[400, 429, 500, 504]);
-    recipe_get_responses["200"] = recipe_ok.clone();
-    let mut recipe_post_responses = errors(&[400, 413, 429, 500, 504]);
-    recipe_post_responses["200"] = recipe_ok;
-    let mut query_get_responses = errors(&[400, 404, 429, 500, 504]);
-    query_get_responses["200"] = query_ok.clone();
-    let mut query_post_responses = errors(&[400, 404, 413, 429, 500, 504]);
-    query_post_responses["200"] = query_ok;
-    let mut bundle_responses = errors(&[400, 413, 429, 500, 503, 504]);
-    bundle_responses["200"] = json!({"description": "The bundle `aicr bundle` would write, as a zip archive.",
-        "headers": {
-            "X-Bundle-Files": {"schema": {"type": "integer"}},
-            "X-Bundle-Size": {"schema": {"type": "integer"}},
-            "Content-Disposition": {"schema": {"type": "string"}}
-        },
-        "content": {"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}}});
-
-    let criteria_params = criteria_parameters();
-    let mut query_params = criteria_params.clone();
-    query_params.push(json!({"name": "selector", "in": "query", "required": false,
-        "schema": {"type": "string"}, "description": "Dot path; empty for the whole hydrated recipe."}));
-    let body = |schema: &str, limit: usize| {
-        json!({"required": true, "description": format!("At most {limit} bytes."),
-        "content": {
-            "application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}},
-            "application/yaml": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}
-        }})
-    };
-
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "aicrd",
-            "version": aicr::VERSION,
-            "description": "AI Cluster Runtime as a REST API: recipes, queries and bundles from the embedded catalog.",
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
-        },
-        "paths": {
-            "/v1/recipe": {
-                "get": {"operationId": "getRecipe", "summary": "Resolve a recipe from query parameters",
-                        "parameters": criteria_params, "responses": recipe_get_responses},
-                "post": {"operationId": "postRecipe", "summary": "Resolve a recipe from a RecipeCriteria document",
-                         "requestBody": body("RecipeCriteria", CRITERIA_BODY_LIMIT), "responses": recipe_post_responses}
-            },
-            "/v1/query": {
-                "get": {"operationId": "getQuery", "summary": "One value of the hydrated recipe",
-                        "parameters": query_params, "responses": query_get_responses},
-                "post": {"operationId": "postQuery", "summary": "One value of the hydrated recipe",
-                         "requestBody": body("QueryRequest", CRITERIA_BODY_LIMIT), "responses": query_post_responses}
-            },
-            "/v1/bundle": {
-                "post": {"operationId": "postBundle", "summary": "Render a bundle of a recipe",
-                         "parameters": bundle_parameters(&schemas),
-                         "requestBody": {"required": true,
-                             "description": format!("A RecipeResult, at most {BUNDLE_BODY_LIMIT} bytes."),
-                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecipeResult"}}}},
-                         "responses": bundle_responses}
-            },
-            "/v1/openapi.json": {
-                "get": {"operationId": "getOpenApi", "summary": "This document",
-                        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            },
-            "/": {
-                "get": {"operationId": "getRoutes", "summary": "Service name, version and routes",
-                        "responses": {"200": {"description": "Routes", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            },
-            "/health": {
-                "get": {"operationId": "getHealth", "summary": "Liveness",
-                        "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"type": "object"}}}}}}
-            },
-            "/ready": {
-                "get": {"operationId": "getReady", "summary": "Readiness",
-                        "responses": {
-                            "200": {"description": "Serving", "content": {"application/json": {"schema": {"type": "object"}}}},
-                            "503": {"description": "Starting or draining", "content": {"application/json": {"schema": {"type": "object"}}}}
-                        }}
-            },
-            "/metrics": {
-                "get": {"operationId": "getMetrics", "summary": "Prometheus metrics",
-                        "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
-            }
-        },
-        "components": {
-            "schemas": schemas,
-            "responses": error_responses()
-        }
-    })
+    doc
 }
 
 /// Moves `schema`'s `$defs` into `components/schemas` beside it and points
 /// every `#/$defs/X` at `#/components/schemas/X` (inside an OpenAPI
-/// document, `#` is the document, not the schema).
+/// document, `#` is the document, not the schema). A marker's placeholder
+/// is replaced; any other schema of the same name must be equal.
 fn hoist(name: &str, mut schema: Value, schemas: &mut Map<String, Value>) {
     let defs = schema
         .as_object_mut()
@@ -165,6 +87,7 @@ fn hoist(name: &str, mut schema: Value, schemas: &mut Map<String, Value>) {
             o.remove("$defs")
         })
         .unwrap_or_default();
+    // `Criteria` is also the name of the criteria inside a RecipeResult.
     let name = if name == "Criteria" {
         "CriteriaSpec"
     } else {
@@ -172,7 +95,9 @@ fn hoist(name: &str, mut schema: Value, schemas: &mut Map<String, Value>) {
     };
     let mut add = |key: String, mut value: Value| {
         retarget(&mut value);
-        if let Some(existing) = schemas.get(&key) {
+        if let Some(existing) = schemas.get(&key)
+            && *existing != placeholder(&key)
+        {
             assert_eq!(existing, &value, "two schemas named {key} differ");
         }
         schemas.insert(key, value);
@@ -200,116 +125,184 @@ fn retarget(value: &mut Value) {
     }
 }
 
-fn criteria_parameters() -> Vec<Value> {
-    let param = |name: &str, schema: Value, description: &str| json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description});
-    vec![
-        param(
-            "service",
-            json!({"type": "string"}),
-            "A Service (see the schema of that name) or an alias",
-        ),
-        param(
-            "accelerator",
-            json!({"type": "string"}),
-            "An Accelerator (see the schema of that name) or an alias",
-        ),
-        param(
-            "gpu",
-            json!({"type": "string"}),
-            "Alias of accelerator, used when accelerator is not given",
-        ),
-        param(
-            "intent",
-            json!({"type": "string"}),
-            "An Intent (see the schema of that name)",
-        ),
-        param(
-            "os",
-            json!({"type": "string"}),
-            "An Os (see the schema of that name)",
-        ),
-        param(
-            "platform",
-            json!({"type": "string"}),
-            "A Platform (see the schema of that name)",
-        ),
-        param(
-            "nodes",
-            json!({"type": "integer", "minimum": 0}),
-            "GPU node count; 0 means any",
-        ),
-    ]
+/// What a marker puts in `components/schemas` until [`hoist`] replaces it.
+fn placeholder(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// One query parameter per `BundleRequest` field, from its schema.
-fn bundle_parameters(schemas: &Map<String, Value>) -> Vec<Value> {
-    let properties = schemas["BundleRequest"]["properties"]
-        .as_object()
-        .expect("BundleRequest has properties");
-    properties
-        .iter()
-        .map(|(name, schema)| {
-            let description = schema.get("description").cloned().unwrap_or(Value::Null);
-            let mut param_schema = schema.clone();
-            if let Some(o) = param_schema.as_object_mut() {
-                o.remove("description");
-                o.remove("default");
-            }
-            let mut param =
-                json!({"name": name, "in": "query", "required": false, "schema": param_schema});
-            if !description.is_null() {
-                param["description"] = description;
-            }
-            if LIST_PARAMS.contains(&name.as_str()) {
-                param["explode"] = Value::Bool(true);
-                param["style"] = Value::String("form".into());
-            }
-            param
-        })
-        .collect()
-}
+// Markers of schemas the facade generates. utoipa refers to a marker by
+// `$ref` to its name and files the marker's own schema (a reference to
+// itself) under that name, which `hoist` then replaces.
 
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["code", "message", "requestId", "timestamp", "retryable"],
-        "properties": {
-            "code": {"enum": ["INVALID_REQUEST", "METHOD_NOT_ALLOWED", "CONFLICT", "NOT_FOUND", "UNAUTHORIZED",
-                              "TIMEOUT", "SERVICE_UNAVAILABLE", "RATE_LIMIT_EXCEEDED", "INTERNAL"]},
-            "message": {"type": "string"},
-            "details": {"type": "object"},
-            "requestId": {"type": "string"},
-            "timestamp": {"type": "string", "format": "date-time"},
-            "retryable": {"type": "boolean"}
-        }
-    })
-}
+/// A resolved recipe (`aicr::RecipeResult`).
+pub enum RecipeResult {}
 
-fn error_responses() -> Value {
-    let mut out = Map::new();
-    for (code, what) in [
-        (400, "Invalid request"),
-        (404, "Not found"),
-        (413, "Request body too large"),
-        (429, "Rate limit exceeded"),
-        (500, "Internal error"),
-        (503, "A download the bundle needs failed"),
-        (504, "Request timed out"),
-    ] {
-        out.insert(
-            format!("E{code}"),
-            json!({"description": what,
-                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-        );
+impl PartialSchema for RecipeResult {
+    fn schema() -> RefOr<Schema> {
+        Ref::from_schema_name("RecipeResult").into()
     }
-    Value::Object(out)
+}
+
+impl ToSchema for RecipeResult {}
+
+/// The criteria of a request (`spec` of a RecipeCriteria document).
+pub enum CriteriaSpec {}
+
+impl PartialSchema for CriteriaSpec {
+    fn schema() -> RefOr<Schema> {
+        Ref::from_schema_name("CriteriaSpec").into()
+    }
+}
+
+impl ToSchema for CriteriaSpec {}
+
+/// The body of `POST /v1/recipe`, as `aicr::criteria_document` reads it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(description = "Criteria for POST /v1/recipe; kind and apiVersion may be left out.")]
+#[allow(dead_code)] // describes a document the facade parses; never built
+pub struct RecipeCriteria {
+    #[serde(default)]
+    #[schema(schema_with = kind)]
+    kind: String,
+    #[serde(default)]
+    #[schema(schema_with = api_version)]
+    api_version: String,
+    #[serde(default)]
+    #[schema(inline)]
+    metadata: Metadata,
+    spec: CriteriaSpec,
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // part of RecipeCriteria
+struct Metadata {
+    #[serde(default)]
+    name: String,
+}
+
+/// The body of `POST /v1/query`, as `aicr::query_document` reads it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "Criteria and a selector for POST /v1/query.")]
+#[allow(dead_code)] // describes a document the facade parses; never built
+pub struct QueryRequest {
+    criteria: CriteriaSpec,
+    /// Dot path into the hydrated recipe; empty or `.` for all.
+    #[serde(default)]
+    selector: String,
+}
+
+fn kind() -> Object {
+    constant("RecipeCriteria")
+}
+
+fn api_version() -> Object {
+    constant("aicr.nvidia.com/v1alpha1")
+}
+
+/// A string that must be `value`.
+fn constant(value: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([value]))
+        .build()
+}
+
+/// A zip archive (the body of a bundle).
+pub enum ZipArchive {}
+
+impl PartialSchema for ZipArchive {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("application/zip")
+            .into()
+    }
+}
+
+/// Inlined where used (utoipa asks for `ToSchema` even then).
+impl ToSchema for ZipArchive {}
+
+/// The query parameters of `POST /v1/bundle`: one per field of
+/// `aicr::BundleRequest`, from its schema, so that a new bundle option is
+/// documented as soon as the facade has it.
+pub enum BundleParams {}
+
+impl IntoParams for BundleParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let (_, schema) = aicr::api_schemas()
+            .into_iter()
+            .find(|(name, _)| *name == "BundleRequest")
+            .expect("the facade describes BundleRequest");
+        let Some(Value::Object(properties)) = schema.get("properties").cloned() else {
+            panic!("BundleRequest has properties");
+        };
+        properties
+            .into_iter()
+            .map(|(name, mut schema)| {
+                let description = schema.get("description").cloned();
+                if let Some(o) = schema.as_object_mut() {
+                    o.remove("description");
+                    o.remove("default");
+                }
+                let mut param =
+                    json!({"name": name, "in": "query", "required": false, "schema": schema});
+                if let Some(description) = description {
+                    param["description"] = description;
+                }
+                if LIST_PARAMS.contains(&name.as_str()) {
+                    param["style"] = json!("form");
+                    param["explode"] = json!(true);
+                }
+                serde_json::from_value(param).expect("a parameter of BundleRequest")
+            })
+            .collect()
+    }
+}
+
+/// An error response: the description, the typed body by reference.
+fn failure(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name(ErrorBody::name()))),
+        )
+        .into()
+}
+
+/// The error responses, each defined once in `components/responses` and
+/// referenced by the operations that answer it.
+macro_rules! failures {
+    ($($name:ident: $description:literal),* $(,)?) => {$(
+        #[doc = $description]
+        pub enum $name {}
+        impl<'r> ToResponse<'r> for $name {
+            fn response() -> (&'r str, RefOr<Response>) {
+                (stringify!($name), failure($description))
+            }
+        }
+    )*};
+}
+
+failures! {
+    BadRequest: "Invalid request",
+    NotFound: "Not found",
+    TooLarge: "Request body too large",
+    RateLimited: "Rate limit exceeded",
+    Internal: "Internal error",
+    Unavailable: "A download the bundle needs failed",
+    TimedOut: "Request timed out",
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every `$ref` points at something the document defines.
+    /// Every `$ref` points at something the document defines, and no
+    /// marker's placeholder is left.
     #[test]
     fn every_reference_resolves() {
         let doc = document();
@@ -331,6 +324,9 @@ mod tests {
         for r in all {
             let pointer = r.strip_prefix('#').expect("local reference");
             assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            assert_ne!(schema, &placeholder(name), "{name} is only a placeholder");
         }
     }
 
