@@ -9,7 +9,8 @@
 #   target/tools/node_modules  @kubernetes-models/argo-cd and /flux-cd (JSON
 #                              schema validators generated from the Argo CD and
 #                              Flux CRDs), kubernetes-models (core API), ajv,
-#                              yaml
+#                              yaml, ctrf (the CTRF JSON schema that
+#                              `aicr validate` reports are checked against)
 #   ShellCheck                 Debian package `shellcheck`, installed when
 #                              missing and root
 #
@@ -29,6 +30,7 @@ npm_pkgs=(
   kubernetes-models@5.1.0
   ajv@8.17.1
   yaml@2.8.1
+  ctrf@0.3.0
 )
 
 # --- Python ---------------------------------------------------------------

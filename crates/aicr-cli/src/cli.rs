@@ -38,6 +38,10 @@ enum Command {
     Bundle(crate::bundle_cmd::BundleArgs),
     /// Check a bundle directory against its checksums.txt.
     Verify(crate::bundle_cmd::VerifyArgs),
+    /// Check a recipe's constraints against a snapshot; CTRF JSON report.
+    Validate(crate::check_cmd::ValidateArgs),
+    /// Show what changed between two snapshots.
+    Diff(crate::check_cmd::DiffArgs),
 }
 
 /// Where the catalog comes from: embedded, `--catalog`, or `--data` layered
@@ -147,6 +151,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Query(args)) => query(args),
         Some(Command::Bundle(args)) => crate::bundle_cmd::bundle(args),
         Some(Command::Verify(args)) => crate::bundle_cmd::verify(args),
+        Some(Command::Validate(args)) => crate::check_cmd::validate(args),
+        Some(Command::Diff(args)) => crate::check_cmd::diff(args),
     };
     match result {
         Ok(()) => 0,

@@ -2,6 +2,7 @@
 //! formats output; all business logic lives in the library crates.
 
 mod bundle_cmd;
+mod check_cmd;
 mod cli;
 mod lint_cmd;
 

@@ -30,6 +30,9 @@ pub fn all() -> Vec<SchemaFile> {
         file::<RecipeResult>("recipe-result.schema.json"),
         file::<AicrConfig>("aicr-config.schema.json"),
         file::<ExternalManifests>("external-manifests.schema.json"),
+        file::<crate::snapshot::Snapshot>("snapshot.schema.json"),
+        file::<crate::validate::CtrfReport>("validation-report.schema.json"),
+        file::<crate::diff::DiffReport>("diff-report.schema.json"),
     ]
 }
 

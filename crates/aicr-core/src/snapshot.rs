@@ -277,7 +277,20 @@ impl Snapshot {
                 "{origin}: empty document, expected a Snapshot"
             )));
         }
-        crate::yaml::parse(bytes, origin)
+        crate::yaml::parse(bytes, origin).map_err(|e| {
+            // Another kind of document is named as such, not by its first
+            // field a Snapshot lacks.
+            let kind = crate::yaml::parse::<serde_json::Value>(bytes, origin)
+                .ok()
+                .and_then(|doc| doc.get("kind")?.as_str().map(String::from));
+            match kind {
+                Some(kind) if kind != Snapshot::KIND => Error::invalid(format!(
+                    "{origin}: kind is {:?}, expected \"Snapshot\"",
+                    crate::error::escape(&kind)
+                )),
+                _ => e,
+            }
+        })
     }
 
     /// The first measurement of type `kind`.
@@ -408,7 +421,7 @@ mod tests {
     fn floats_print_as_go_does() {
         for (x, text) in [
             (8.0, "8"),
-            (3.14, "3.14"),
+            (2.75, "2.75"),
             (1e21, "1e+21"),
             (1e20, "100000000000000000000"),
             (0.00001, "1e-05"),

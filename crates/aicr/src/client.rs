@@ -11,8 +11,13 @@ use aicr_core::{
 };
 use serde_json::Value;
 
+use aicr_core::diff::DiffReport;
+use aicr_core::snapshot::{MAX_SNAPSHOT_BYTES, Snapshot};
+use aicr_core::validate::{CtrfReport, Phase, ValidateOptions};
+
 use crate::io::{Input, MAX_DOCUMENT_BYTES};
 use crate::request::CatalogSource;
+use crate::request::ValidateRequest;
 
 /// Largest external manifest we download.
 const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
@@ -223,6 +228,60 @@ impl Client {
         aicr_bundle::write_tree(tree, dir, force)
     }
 
+    /// Reads a snapshot from `input` (file, `-` or `http(s)://`), capped
+    /// at 1 MiB and parsed strictly (see [`Snapshot::parse`]).
+    pub async fn read_snapshot(&self, input: &Input) -> Result<Snapshot> {
+        let bytes = input.read(MAX_SNAPSHOT_BYTES).await;
+        snapshot_from(input, bytes)
+    }
+
+    /// [`Client::read_snapshot`] for synchronous callers; a runtime is
+    /// started only for a remote source.
+    pub fn read_snapshot_blocking(&self, input: &Input) -> Result<Snapshot> {
+        let bytes = input.read_blocking(MAX_SNAPSHOT_BYTES);
+        snapshot_from(input, bytes)
+    }
+
+    /// The drift from `baseline` to `target`; the sources name them in
+    /// the report as the user wrote them.
+    pub fn diff(&self, baseline: (&Snapshot, &str), target: (&Snapshot, &str)) -> DiffReport {
+        aicr_core::diff::diff(baseline.0, target.0, baseline.1, target.1)
+    }
+
+    /// Checks `recipe` against `snapshot`: its top-level constraints
+    /// (readiness), and with `no_cluster` every validator of the
+    /// requested phases reported as skipped. Running phases on a cluster
+    /// is not supported yet, so naming phases without `no_cluster` is
+    /// INVALID_REQUEST. A report with failures is still a report; see
+    /// [`CtrfReport::has_failures`].
+    pub fn validate(
+        &self,
+        recipe: &RecipeResult,
+        snapshot: &Snapshot,
+        request: &ValidateRequest,
+    ) -> Result<CtrfReport> {
+        let phases = Phase::parse_list(&request.phases)?;
+        if !request.no_cluster && !request.phases.is_empty() {
+            return Err(Error::invalid(
+                "running validation phases on a cluster is not supported yet: use --no-cluster to check the readiness constraints against the snapshot and list the phases' checks as skipped, or leave out --phase to check readiness alone",
+            ));
+        }
+        let validators = if request.no_cluster {
+            self.components.validators()?
+        } else {
+            None
+        };
+        let options = ValidateOptions {
+            skipped_phases: if request.no_cluster {
+                phases
+            } else {
+                Vec::new()
+            },
+            tool_version: crate::VERSION.to_string(),
+        };
+        aicr_core::validate::validate(recipe, snapshot, validators.as_ref(), &options)
+    }
+
     /// Re-checks the bundle in `dir` against its `checksums.txt`; a bundle
     /// with findings is an UNAUTHORIZED error carrying them.
     pub fn verify(&self, dir: &Path) -> Result<VerifyReport> {
@@ -236,4 +295,13 @@ fn embedded_components() -> Result<Arc<Components>> {
     EMBEDDED
         .get_or_init(|| Components::load(Box::new(EmbeddedProvider)).map(Arc::new))
         .clone()
+}
+
+fn snapshot_from(input: &Input, bytes: Result<Vec<u8>>) -> Result<Snapshot> {
+    let shown = input.describe();
+    let bytes = bytes.map_err(|e| match e.code() {
+        Code::NotFound => Error::not_found(format!("snapshot file not found: {shown}")),
+        _ => e.context(format!("reading snapshot {shown}")),
+    })?;
+    Snapshot::parse(&bytes, &shown)
 }

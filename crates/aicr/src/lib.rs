@@ -39,7 +39,7 @@ pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use request::{
     BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
-    RecipeRequest, criteria_document, load_config, query_document,
+    RecipeRequest, ValidateRequest, criteria_document, load_config, query_document,
 };
 pub use schema::api_schemas;
 
@@ -47,8 +47,12 @@ pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};
 pub use aicr_core::catalog::FetchedFiles;
 pub use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
+pub use aicr_core::diff::{Change, ChangeKind, DiffReport};
 pub use aicr_core::error::escape;
+pub use aicr_core::fingerprint::Fingerprint;
 pub use aicr_core::lint::{LintReport, Problem as LintProblem};
+pub use aicr_core::snapshot::{Measurement, MeasurementType, Reading, Snapshot, Subtype};
+pub use aicr_core::validate::{CtrfReport, CtrfTest, Phase, TestStatus};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
 
 /// Version stamped into `metadata.version` of every recipe.

@@ -557,3 +557,13 @@ mod tests {
         assert!(serde_json::from_value::<BundleRequest>(serde_json::json!({"bogus": 1})).is_err());
     }
 }
+
+/// `aicr validate` as asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidateRequest {
+    /// `--phase` values as written; none means every phase.
+    pub phases: Vec<String>,
+    /// `--no-cluster`: check the snapshot only and report the phases'
+    /// checks as skipped.
+    pub no_cluster: bool,
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod bundle;
+mod check;
 mod external;
 mod lint;
 mod malformed;
