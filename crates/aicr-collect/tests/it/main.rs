@@ -6,5 +6,6 @@
 // clippy.toml rules are for library code.
 #![allow(clippy::disallowed_methods)]
 
+mod gpu;
 mod os;
 mod support;
