@@ -80,7 +80,7 @@ pub fn release_subtype(os_release: &str) -> Subtype {
 ///
 /// Neither existing is NOT_FOUND (the reference then leaves the subtype
 /// out); a file that cannot be read is the error of
-/// [`read_text`](crate::read_text). Links are followed as the system
+/// [`read_text`]. Links are followed as the system
 /// resolves them, so with a `root` other than `/` an absolute link points
 /// outside it.
 pub fn read_release(root: &Path) -> Result<Subtype> {
