@@ -50,7 +50,12 @@ const ASYNC_OR_NETWORK: &[&str] = &[
 ];
 
 /// Library crates that a frontend may use only through the facade.
-const BEHIND_THE_FACADE: &[&str] = &["aicr-core", "aicr-bundle"];
+const BEHIND_THE_FACADE: &[&str] = &["aicr-core", "aicr-bundle", "aicr-collect"];
+
+/// The library crates that may not depend on aicr-collect: core and bundle
+/// never (collect sits above core, beside bundle), the facade until
+/// `aicr snapshot` is built on it.
+const NOT_ON_COLLECT: &[&str] = &["aicr-core", "aicr-bundle", "aicr"];
 
 /// The frontends: they translate between the outside world and the facade.
 const FRONTENDS: &[&str] = &["aicr-cli", "aicr-server"];
@@ -119,6 +124,14 @@ fn bundle_has_no_async_network_or_kubernetes_dependencies() {
     assert_no_async_or_network("aicr-bundle");
 }
 
+/// For now aicr-collect holds only pure parsers. The collector runner and
+/// the Kubernetes I/O will bring tokio and kube into it; this test changes
+/// with them, so that they arrive on purpose.
+#[test]
+fn collect_has_no_async_network_or_kubernetes_dependencies_yet() {
+    assert_no_async_or_network("aicr-collect");
+}
+
 /// `cargo metadata` of the workspace (no dependency resolution needed).
 fn workspace_packages() -> Vec<Value> {
     let json = stdout_of(cargo().args([
@@ -163,6 +176,30 @@ fn frontends_do_not_depend_on_library_crates_directly() {
     );
 }
 
+#[test]
+fn no_library_crate_depends_on_collect_yet() {
+    let packages = workspace_packages();
+    let mut seen = 0;
+    for package in packages
+        .iter()
+        .filter(|p| NOT_ON_COLLECT.contains(&p["name"].as_str().unwrap()))
+    {
+        seen += 1;
+        for dep in package["dependencies"].as_array().unwrap() {
+            assert_ne!(
+                dep["name"], "aicr-collect",
+                "{} depends on aicr-collect",
+                package["name"]
+            );
+        }
+    }
+    assert_eq!(
+        seen,
+        NOT_ON_COLLECT.len(),
+        "a crate of {NOT_ON_COLLECT:?} is missing"
+    );
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -177,11 +214,21 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Paths that name a library crate, directly or through the facade.
+const LIBRARY_PATHS: [&str; 6] = [
+    "aicr_core",
+    "aicr_bundle",
+    "aicr_collect",
+    "aicr::core",
+    "aicr::bundle",
+    "aicr::collect",
+];
+
 /// The library-crate paths `source` names: `aicr_core`, `aicr_bundle`,
-/// `aicr::core`, `aicr::bundle`, and `core`/`bundle` inside a
-/// `use aicr::{...}` group.
+/// `aicr_collect`, `aicr::core`, `aicr::bundle`, `aicr::collect`, and
+/// `core`/`bundle`/`collect` inside a `use aicr::{...}` group.
 fn library_paths_named(source: &str) -> Vec<String> {
-    let mut found: Vec<String> = ["aicr_core", "aicr_bundle", "aicr::core", "aicr::bundle"]
+    let mut found: Vec<String> = LIBRARY_PATHS
         .iter()
         .filter(|p| {
             source.match_indices(*p).any(|(at, _)| {
@@ -205,7 +252,8 @@ fn library_paths_named(source: &str) -> Vec<String> {
                 depth == 0
             })
             .map_or(group.len(), |(i, _)| i);
-        // Only top-level items of the group: `core`, `core::x`, `bundle::{..}`.
+        // Only top-level items of the group: `core`, `core::x`, `bundle::{..}`,
+        // `collect`.
         let mut depth = 0;
         let mut item = String::new();
         for c in group[..end].chars().chain([',']) {
@@ -214,7 +262,7 @@ fn library_paths_named(source: &str) -> Vec<String> {
                 '}' => depth -= 1,
                 ',' if depth == 0 => {
                     let head = item.trim().split("::").next().unwrap_or("").trim();
-                    if head == "core" || head == "bundle" {
+                    if matches!(head, "core" | "bundle" | "collect") {
                         found.push(format!("aicr::{{{}}}", item.trim()));
                     }
                     item.clear();
@@ -242,6 +290,10 @@ fn library_path_detection_sees_every_form() {
         ["aicr::{core::yaml}", "aicr::{bundle}"]
     );
     assert!(library_paths_named("use aicr::{Client, Error}; client.bundle(&r)").is_empty());
+    assert_eq!(
+        library_paths_named("use aicr_collect::gpu; use aicr::{collect::os};"),
+        ["aicr_collect", "aicr::{collect::os}"]
+    );
     assert!(library_paths_named("my_aicr_core_thing").is_empty());
 }
 
