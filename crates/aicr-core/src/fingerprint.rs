@@ -176,63 +176,58 @@ fn os_dimension(id: Option<String>, version: Option<String>) -> Option<Dimension
     Some(d)
 }
 
-/// The text of a label reading before its `|` (the node list follows).
-fn label_value(reading: &Reading) -> String {
+/// A label reading `value|node,node,...` split into the value and the
+/// node names.
+fn split_label(reading: &Reading) -> (String, Vec<String>) {
     let text = reading.to_string();
-    text.split_once('|')
-        .map_or(text.as_str(), |(v, _)| v)
-        .to_string()
+    let (value, nodes) = text.split_once('|').unwrap_or((&text, ""));
+    let nodes = nodes
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    (value.to_string(), nodes)
 }
 
-/// Node names after a label reading's `|`.
-fn label_nodes(reading: &Reading) -> impl Iterator<Item = String> {
-    let text = reading.to_string();
-    let nodes: Vec<String> = text
-        .split_once('|')
-        .map(|(_, n)| {
-            n.split(',')
-                .filter(|n| !n.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    nodes.into_iter()
+/// The readings of `label`: its plain key and its per-value keys
+/// (`label.<value>`, written when nodes disagree on the value).
+fn label_readings<'a>(labels: &'a Subtype, label: &'a str) -> impl Iterator<Item = &'a Reading> {
+    labels.data.iter().filter_map(move |(key, reading)| {
+        let rest = key.strip_prefix(label)?;
+        (rest.is_empty() || rest.starts_with('.')).then_some(reading)
+    })
 }
 
-fn region(labels: &Subtype) -> Option<Dimension<String>> {
-    let source = format!("nodeTopology.label.{REGION}");
-    let prefix = format!("{REGION}.");
-    if labels
+/// How many per-value keys `label` has; two or more mean the nodes
+/// disagree.
+fn per_value_keys(labels: &Subtype, label: &str) -> usize {
+    let prefix = format!("{label}.");
+    labels
         .data
         .keys()
         .filter(|k| k.starts_with(&prefix))
         .count()
-        >= 2
-    {
+}
+
+fn region(labels: &Subtype) -> Option<Dimension<String>> {
+    let source = format!("nodeTopology.label.{REGION}");
+    if per_value_keys(labels, REGION) >= 2 {
         return Some(Dimension::new(String::new(), source).noted("multi-region"));
     }
     labels
         .data
         .get(REGION)
-        .map(|r| Dimension::new(label_value(r), source))
+        .map(|r| Dimension::new(split_label(r).0, source))
 }
 
 fn gpu_node_count(labels: &Subtype) -> Option<Dimension<i64>> {
-    let prefix = format!("{GPU_PRODUCT}.");
-    let mut nodes = BTreeSet::new();
-    let mut found = false;
-    for (key, reading) in &labels.data {
-        if key == GPU_PRODUCT || key.starts_with(&prefix) {
-            found = true;
-            nodes.extend(label_nodes(reading));
-        }
-    }
-    found.then(|| {
-        Dimension::new(
-            nodes.len() as i64,
-            format!("nodeTopology.label.{GPU_PRODUCT}"),
-        )
-    })
+    let mut readings = label_readings(labels, GPU_PRODUCT).peekable();
+    readings.peek()?;
+    let nodes: BTreeSet<String> = readings.flat_map(|r| split_label(r).1).collect();
+    Some(Dimension::new(
+        nodes.len() as i64,
+        format!("nodeTopology.label.{GPU_PRODUCT}"),
+    ))
 }
 
 /// nvidia-smi's model against the GPU product labels: several products
@@ -243,24 +238,15 @@ fn reconcile_accelerator(
     labels: &Subtype,
 ) -> Option<Dimension<String>> {
     let source = format!("nodeTopology.label.{GPU_PRODUCT}");
-    let prefix = format!("{GPU_PRODUCT}.");
-    if labels
-        .data
-        .keys()
-        .filter(|k| k.starts_with(&prefix))
-        .count()
-        >= 2
-    {
+    if per_value_keys(labels, GPU_PRODUCT) >= 2 {
         return Some(Dimension::new(String::new(), source).noted("multi-gpu"));
     }
     if smi.as_ref().is_some_and(|d| !d.value.is_empty()) {
         return smi;
     }
-    let product = labels
-        .data
-        .iter()
-        .find(|(k, _)| *k == GPU_PRODUCT || k.starts_with(&prefix))
-        .map(|(_, r)| label_value(r));
+    let product = label_readings(labels, GPU_PRODUCT)
+        .next()
+        .map(|r| split_label(r).0);
     match product {
         Some(p) => match accelerator_family(&p) {
             Some(family) => Some(Dimension::new(family.to_string(), source)),

@@ -283,11 +283,8 @@ impl Snapshot {
             let kind = crate::yaml::parse::<serde_json::Value>(bytes, origin)
                 .ok()
                 .and_then(|doc| doc.get("kind")?.as_str().map(String::from));
-            match kind {
-                Some(kind) if kind != Snapshot::KIND => Error::invalid(format!(
-                    "{origin}: kind is {:?}, expected \"Snapshot\"",
-                    crate::error::escape(&kind)
-                )),
+            match Kind::<Snapshot>::check(kind.as_deref()) {
+                Err(wrong) if kind.is_some() => Error::invalid(format!("{origin}: {wrong}")),
                 _ => e,
             }
         })
