@@ -39,6 +39,15 @@ fn recipe(dir: &Path) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// A temporary directory holding the eks/h100/ubuntu/training recipe and
+/// a snapshot with `text`; the recipe's and the snapshot's paths.
+fn recipe_and_snapshot(text: &str) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = recipe(dir.path());
+    let s = write(dir.path(), "s.yaml", text);
+    (dir, r, s)
+}
+
 fn tests_by_name(report: &Value) -> Vec<(String, String)> {
     report["results"]["tests"]
         .as_array()
@@ -55,13 +64,8 @@ fn tests_by_name(report: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn validate_passes_a_snapshot_that_meets_the_constraints() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = recipe(dir.path());
-    let s = write(
-        dir.path(),
-        "s.yaml",
-        &snapshot("v1.33.5-eks-3025e55", "6.8.0-1028-aws", "ubuntu"),
-    );
+    let (_dir, r, s) =
+        recipe_and_snapshot(&snapshot("v1.33.5-eks-3025e55", "6.8.0-1028-aws", "ubuntu"));
     let (status, out, err) = run(["validate", "-r", &r, "-s", &s]);
     assert_eq!(status, 0, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
@@ -78,13 +82,11 @@ fn validate_passes_a_snapshot_that_meets_the_constraints() {
 
 #[test]
 fn validate_fails_closed_and_still_writes_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = recipe(dir.path());
     // Too old a server, a kernel that is not a version, and no VERSION_ID
     // reading at all.
     let text = snapshot("v1.30.2-gke.1318000", "not-a-version", "ubuntu")
         .replace("          VERSION_ID: \"24.04\"\n", "");
-    let s = write(dir.path(), "s.yaml", &text);
+    let (dir, r, s) = recipe_and_snapshot(&text);
     let out_file = dir.path().join("report.json");
     let (status, _, err) = run([
         "validate",
@@ -128,13 +130,7 @@ fn validate_fails_closed_and_still_writes_the_report() {
 
 #[test]
 fn validate_no_cluster_lists_each_phase_check_as_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = recipe(dir.path());
-    let s = write(
-        dir.path(),
-        "s.yaml",
-        &snapshot("v1.33.5", "6.8.0", "ubuntu"),
-    );
+    let (_dir, r, s) = recipe_and_snapshot(&snapshot("v1.33.5", "6.8.0", "ubuntu"));
     let (status, out, err) = run([
         "validate",
         "-r",
@@ -176,13 +172,7 @@ fn validate_no_cluster_lists_each_phase_check_as_skipped() {
 
 #[test]
 fn validate_refuses_what_it_cannot_do_or_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = recipe(dir.path());
-    let s = write(
-        dir.path(),
-        "s.yaml",
-        &snapshot("v1.33.5", "6.8.0", "ubuntu"),
-    );
+    let (dir, r, s) = recipe_and_snapshot(&snapshot("v1.33.5", "6.8.0", "ubuntu"));
     let cases: [(&[&str], i32, &str); 6] = [
         (
             &["validate", "-r", &r],
@@ -338,9 +328,7 @@ fn validation_reports_match_the_ctrf_schema() {
         eprintln!("skipped: run scripts/install_real_tools.sh for the CTRF schema");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let r = recipe(dir.path());
-    let s = write(dir.path(), "s.yaml", &snapshot("v1.30.0", "6.8.0", "rhel"));
+    let (dir, r, s) = recipe_and_snapshot(&snapshot("v1.30.0", "6.8.0", "rhel"));
     let report = dir.path().join("report.json");
     let (status, _, err) = run([
         "validate",
