@@ -7,14 +7,21 @@
 //! to record the failing source or fall back to [`smi_without_gpus`].
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
 
-use aicr_core::snapshot::{Reading, Subtype};
+use aicr_core::error::escape;
+use aicr_core::snapshot::{Measurement, MeasurementType, Reading, SourceStatus, Subtype};
 use aicr_core::{Code, Error, Result};
 use quick_xml::Reader;
 use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 
 use crate::os::loaded_modules;
+use crate::run::{BoxFuture, Collected, Host, Options, blocking, status};
 use crate::source::read_text;
 
 /// Name of the subtype read from `nvidia-smi -q -x`.
@@ -399,6 +406,108 @@ fn read_pci_device(device: &Path) -> Option<PciDevice> {
         return None;
     }
     Some(PciDevice::from_sysfs(&vendor?, &class?))
+}
+
+/// The GPU collector: `hardware` from PCI enumeration (absent when the
+/// host has no `/sys/bus/pci/devices`), then `smi` from `nvidia-smi -q -x`
+/// (absent when it is not on `PATH`, and then `gpu-count: 0` as in the
+/// reference). An `nvidia-smi` that fails or prints something that is not
+/// its XML fails the snapshot: a node with a broken driver is not a node
+/// without GPUs.
+pub struct Collector;
+
+impl crate::run::Collector for Collector {
+    fn kind(&self) -> MeasurementType {
+        MeasurementType::Gpu
+    }
+
+    fn deadline(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+
+    fn collect(&self, options: Arc<Options>) -> BoxFuture<Result<Collected>> {
+        Box::pin(async move {
+            let host = options.host.clone();
+            let hardware = blocking(move || read_hardware(&host)).await;
+            let (hardware, hardware_status) = status("GPU/hardware", hardware)?;
+            let (smi, smi_status) = match find_program("nvidia-smi", options.path.as_deref()) {
+                Some(program) => (
+                    run_nvidia_smi(&program).await?,
+                    SourceStatus::collected("GPU/smi"),
+                ),
+                None => (
+                    smi_without_gpus(),
+                    SourceStatus::absent("GPU/smi", "nvidia-smi is not on PATH"),
+                ),
+            };
+            Ok(Collected {
+                measurement: Measurement {
+                    kind: MeasurementType::Gpu,
+                    subtypes: hardware.into_iter().chain([smi]).collect(),
+                },
+                sources: vec![hardware_status, smi_status],
+            })
+        })
+    }
+}
+
+/// The `hardware` subtype of the host: its PCI devices, and whether the
+/// `nvidia` module is loaded (not loaded when `/proc/modules` is missing).
+fn read_hardware(host: &Host) -> Result<Subtype> {
+    let devices = read_pci_devices(&host.path("/sys"))?;
+    let modules = match read_text(&host.path("/proc/modules")) {
+        Err(e) if e.code() == Code::NotFound => String::new(),
+        modules => modules?,
+    };
+    Ok(hardware_subtype(&devices, &modules))
+}
+
+/// The first executable file named `name` in the directories of `path`.
+/// Empty entries are skipped rather than read as the current directory.
+fn find_program(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+    std::env::split_paths(path?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// Most `nvidia-smi -q -x` output read (an 8-GPU node prints about 150 KiB).
+const MAX_SMI_BYTES: usize = 16 * 1024 * 1024;
+
+/// Runs `nvidia-smi -q -x` and parses what it prints. The child is killed
+/// if the collector is cancelled or runs out of time.
+async fn run_nvidia_smi(program: &Path) -> Result<Subtype> {
+    let shown = escape(&program.display().to_string());
+    // aicr-collect is the crate that runs node tools; nothing else spawns.
+    let output = tokio::process::Command::new(program)
+        .args(["-q", "-x"])
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| Error::internal(format!("cannot run {shown}")).with_source(e))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(if output.stderr.is_empty() {
+            &output.stdout
+        } else {
+            &output.stderr
+        });
+        let said = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        return Err(Error::internal(format!(
+            "{shown} -q -x failed ({}): {}",
+            output.status,
+            escape(said.trim())
+        )));
+    }
+    if output.stdout.len() > MAX_SMI_BYTES {
+        return Err(Error::invalid(format!(
+            "{shown} -q -x printed more than {MAX_SMI_BYTES} bytes"
+        )));
+    }
+    parse_nvidia_smi(&output.stdout).map_err(|e| e.context(format!("reading {shown} -q -x")))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! `aicr-collect`: what a node reports, turned into snapshot measurements.
 //!
-//! For now this is the collectors' pure half: synchronous functions from
-//! source text (command output, `/proc` files) or a directory given as a
-//! parameter to a [`Subtype`](aicr_core::snapshot::Subtype), with exactly
-//! the keys and reading types of the reference. Running commands, time
-//! limits and the concurrent collector runner come next and only call
-//! these.
+//! Two halves. The sources are pure functions from source text (command
+//! output, `/proc` files) or a directory given as a parameter to a
+//! [`Subtype`](aicr_core::snapshot::Subtype), with exactly the keys and
+//! reading types of the reference. The [`run`] module runs one
+//! [`Collector`] per measurement type concurrently on tokio, each under a
+//! deadline, fail-fast, and assembles the [`Snapshot`](aicr_core::snapshot::Snapshot)
+//! with a `sources` section saying which sources were absent and why.
 //!
 //! - [`gpu`]: `nvidia-smi -q -x` → `smi`; PCI devices and `/proc/modules`
 //!   → `hardware`.
@@ -14,8 +15,8 @@
 //!
 //! Every file is read through [`read_text`] (regular files only, 1 MiB at
 //! most, UTF-8). Failures are [`aicr_core::Error`]s: unlike the
-//! reference, which degrades a broken source to an empty reading, a caller
-//! here sees the failure and decides.
+//! reference, which degrades a broken source to an empty reading, a source
+//! that is there but cannot be read fails the snapshot.
 //!
 //! ```
 //! use aicr_core::snapshot::Reading;
@@ -34,6 +35,8 @@
 
 pub mod gpu;
 pub mod os;
+pub mod run;
 mod source;
 
+pub use run::{Collected, Collector, Host, Options, snapshot};
 pub use source::{MAX_SOURCE_BYTES, read_text};

@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use aicr_core::error::escape;
-use aicr_core::snapshot::{Reading, Subtype};
+use aicr_core::snapshot::{Measurement, MeasurementType, Reading, Subtype};
 use aicr_core::{Code, Error, Result};
 
+use crate::run::{BoxFuture, Collected, Host, Options, blocking, status};
 use crate::source::{key_value, parts, read_text};
 
 /// Name of the subtype read from `/proc/cmdline`.
@@ -196,6 +199,56 @@ fn add_sysctl(key: String, text: &str, data: &mut BTreeMap<String, Reading>) {
         _ => {
             data.insert(key, Reading::Str(lines.join("\n")));
         }
+    }
+}
+
+/// The OS collector (non-Talos hosts): `grub`, `sysctl`, `kmod` and
+/// `release`, read in that order from the host's files. A file that does
+/// not exist makes its subtype absent; one that exists but cannot be read
+/// fails the snapshot.
+pub struct Collector;
+
+/// Reads one source of a host.
+type Read = fn(&Host) -> Result<Subtype>;
+
+/// The OS sources, in the reference's order.
+const SOURCES: [(&str, Read); 4] = [
+    ("OS/grub", |host| {
+        Ok(grub_subtype(&read_text(&host.path("/proc/cmdline"))?))
+    }),
+    ("OS/sysctl", |host| read_sysctl(&host.path("/proc/sys"))),
+    ("OS/kmod", |host| {
+        Ok(kmod_subtype(&read_text(&host.path("/proc/modules"))?))
+    }),
+    ("OS/release", |host| read_release(host.root())),
+];
+
+impl crate::run::Collector for Collector {
+    fn kind(&self) -> MeasurementType {
+        MeasurementType::Os
+    }
+
+    fn deadline(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+
+    fn collect(&self, options: Arc<Options>) -> BoxFuture<Result<Collected>> {
+        Box::pin(blocking(move || {
+            let mut subtypes = Vec::new();
+            let mut sources = Vec::new();
+            for (source, read) in SOURCES {
+                let (subtype, source_status) = status(source, read(&options.host))?;
+                subtypes.extend(subtype);
+                sources.push(source_status);
+            }
+            Ok(Collected {
+                measurement: Measurement {
+                    kind: MeasurementType::Os,
+                    subtypes,
+                },
+                sources,
+            })
+        }))
     }
 }
 

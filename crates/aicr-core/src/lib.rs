@@ -40,6 +40,7 @@ pub mod resolve;
 pub mod schema;
 pub mod snapshot;
 pub mod suggest;
+pub mod time;
 pub mod validate;
 pub mod values;
 pub mod version;

@@ -36,6 +36,58 @@ pub struct Snapshot {
     /// One measurement per type, in collection order.
     #[serde(default)]
     pub measurements: Vec<Measurement>,
+    /// What became of each source the collectors read: collected, or
+    /// absent and why. aicr's own section (the reference leaves out what
+    /// it could not read without saying so); snapshots the reference
+    /// wrote have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceStatus>,
+}
+
+/// The outcome of reading one source (`GPU/smi`, `OS/sysctl`, `K8s`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceStatus {
+    /// `<Type>` or `<Type>/<subtype>`: what was read.
+    pub source: String,
+    /// Whether it was there to read.
+    pub status: SourceState,
+    /// Why an absent source is absent (nvidia-smi not on `PATH`, no
+    /// kubeconfig, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl SourceStatus {
+    /// A source that was read.
+    pub fn collected(source: impl Into<String>) -> Self {
+        SourceStatus {
+            source: source.into(),
+            status: SourceState::Collected,
+            reason: None,
+        }
+    }
+
+    /// A source that is not there, and why. Not a failure: its readings
+    /// keep the reference's shape for a missing source.
+    pub fn absent(source: impl Into<String>, reason: impl Into<String>) -> Self {
+        SourceStatus {
+            source: source.into(),
+            status: SourceState::Absent,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// Whether a source was there to read. A source that was there but could
+/// not be read fails the snapshot instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceState {
+    /// Read, and its readings are in the measurements.
+    Collected,
+    /// Not present on this node or cluster.
+    Absent,
 }
 
 impl Document for Snapshot {

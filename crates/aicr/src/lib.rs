@@ -52,6 +52,7 @@ pub use aicr_core::error::escape;
 pub use aicr_core::fingerprint::Fingerprint;
 pub use aicr_core::lint::{LintReport, Problem as LintProblem};
 pub use aicr_core::snapshot::{Measurement, MeasurementType, Reading, Snapshot, Subtype};
+pub use aicr_core::time::rfc3339;
 pub use aicr_core::validate::{CtrfReport, CtrfTest, Phase, TestStatus};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
 

@@ -8,4 +8,5 @@
 
 mod gpu;
 mod os;
+mod run;
 mod support;
