@@ -42,6 +42,8 @@ enum Command {
     Validate(crate::check_cmd::ValidateArgs),
     /// Show what changed between two snapshots.
     Diff(crate::check_cmd::DiffArgs),
+    /// Capture what a GPU node and its cluster are.
+    Snapshot(crate::snapshot_cmd::SnapshotArgs),
 }
 
 /// Where the catalog comes from: embedded, `--catalog`, or `--data` layered
@@ -153,6 +155,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Verify(args)) => crate::bundle_cmd::verify(args),
         Some(Command::Validate(args)) => crate::check_cmd::validate(args),
         Some(Command::Diff(args)) => crate::check_cmd::diff(args),
+        Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args),
     };
     match result {
         Ok(()) => 0,

@@ -34,6 +34,7 @@ mod http;
 mod io;
 mod request;
 mod schema;
+mod snapshot;
 
 pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
@@ -42,6 +43,7 @@ pub use request::{
     RecipeRequest, ValidateRequest, criteria_document, load_config, query_document,
 };
 pub use schema::api_schemas;
+pub use snapshot::{SnapshotRequest, node_name};
 
 pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};
@@ -51,7 +53,9 @@ pub use aicr_core::diff::{Change, ChangeKind, DiffReport};
 pub use aicr_core::error::escape;
 pub use aicr_core::fingerprint::Fingerprint;
 pub use aicr_core::lint::{LintReport, Problem as LintProblem};
-pub use aicr_core::snapshot::{Measurement, MeasurementType, Reading, Snapshot, Subtype};
+pub use aicr_core::snapshot::{
+    Measurement, MeasurementType, Reading, Snapshot, SourceState, SourceStatus, Subtype,
+};
 pub use aicr_core::time::rfc3339;
 pub use aicr_core::validate::{CtrfReport, CtrfTest, Phase, TestStatus};
 pub use aicr_core::{Code, Criteria, Error, RecipeResult, Result};
