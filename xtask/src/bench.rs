@@ -35,6 +35,7 @@ const RECIPE: &[&str] = &[
 ];
 
 const RECIPE_LABEL: &str = "recipe eks/h100/ubuntu/training/kubeflow";
+const SNAPSHOT_LABEL: &str = "snapshot of this machine (local collection)";
 const BUNDLE_LABEL: &str = "bundle eks/h100/ubuntu/training/kubeflow -d helm";
 
 /// One binary under test and the figures of its runs of one command.
@@ -43,6 +44,8 @@ struct Subject {
     bin: PathBuf,
     /// Arguments; `{n}` becomes the run number.
     args: Vec<String>,
+    /// Extra environment variables.
+    env: Vec<(&'static str, &'static str)>,
     times: Vec<Duration>,
     peak_kib: i64,
 }
@@ -53,6 +56,7 @@ impl Subject {
             name,
             bin: bin.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
             times: Vec::new(),
             peak_kib: 0,
         }
@@ -68,6 +72,7 @@ impl Subject {
         let start = Instant::now();
         let child = Command::new(&self.bin)
             .args(&args)
+            .envs(self.env.iter().copied())
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .stdout(Stdio::null())
@@ -195,6 +200,17 @@ fn measure(ours: &Path, reference: Option<&Path>, work: &Path, runs: usize) -> R
         std::fs::remove_dir_all(&dir).with_context(|| format!("{} wrote no bundle", s.name))
     })?;
     report(&subjects, BUNDLE_LABEL);
+
+    // The reference collects locally only as its own agent does, when
+    // AICR_AGENT_MODE=true; both write YAML to stdout.
+    let mut subjects = vec![Subject::new("aicr-rs", ours, &["snapshot", "--local"])];
+    if let Some(r) = reference {
+        let mut subject = Subject::new("reference", r, &["snapshot"]);
+        subject.env.push(("AICR_AGENT_MODE", "true"));
+        subjects.push(subject);
+    }
+    interleave(&mut subjects, SNAPSHOT_LABEL, runs, |_, _| Ok(()))?;
+    report(&subjects, SNAPSHOT_LABEL);
     Ok(())
 }
 
