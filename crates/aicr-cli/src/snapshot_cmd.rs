@@ -37,13 +37,11 @@ pub fn snapshot(args: SnapshotArgs) -> Result<()> {
         require_gpu: args.require_gpu,
         os: args.os,
         max_nodes_per_entry: args.max_nodes_per_entry,
-        node_name: aicr::node_name(|name| std::env::var(name).ok()),
-        path: std::env::var_os("PATH"),
-        started_at: now(),
+        ..SnapshotRequest::default()
     };
+    let request = from_environment(request);
     request.os()?;
-    let agent_mode = std::env::var("AICR_AGENT_MODE").is_ok_and(|v| v == "true");
-    if !(args.local || agent_mode) {
+    if !(args.local || agent_mode()) {
         return Err(aicr::Error::invalid(
             "deploying the snapshot agent is not wired in yet: pass --local to collect on this machine",
         ));
@@ -53,10 +51,22 @@ pub fn snapshot(args: SnapshotArgs) -> Result<()> {
     output.write(format.render(&snapshot).as_bytes())
 }
 
-/// Seconds since the Unix epoch: the snapshot's `metadata.timestamp`.
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+// The CLI is the edge where the environment and the clock are read.
+#[allow(clippy::disallowed_methods)]
+fn from_environment(request: SnapshotRequest) -> SnapshotRequest {
+    SnapshotRequest {
+        node_name: aicr::node_name(|name| std::env::var(name).ok()),
+        path: std::env::var_os("PATH"),
+        started_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        ..request
+    }
+}
+
+/// Inside the agent's pod (`AICR_AGENT_MODE=true`) collection is local.
+#[allow(clippy::disallowed_methods)] // the edge reads the environment
+fn agent_mode() -> bool {
+    std::env::var("AICR_AGENT_MODE").is_ok_and(|v| v == "true")
 }
