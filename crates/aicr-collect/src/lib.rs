@@ -1,16 +1,24 @@
 //! `aicr-collect`: what a node reports, turned into snapshot measurements.
 //!
-//! For now this is the collectors' pure half: synchronous functions from
-//! source text (command output, `/proc` files) or a directory given as a
-//! parameter to a [`Subtype`](aicr_core::snapshot::Subtype), with exactly
-//! the keys and reading types of the reference. Running commands, time
-//! limits and the concurrent collector runner come next and only call
-//! these.
+//! Mostly the collectors' pure half: synchronous functions from source
+//! text (command output, `/proc` files), a directory given as a parameter,
+//! or Kubernetes objects already fetched, to a
+//! [`Subtype`](aicr_core::snapshot::Subtype) with exactly the keys and
+//! reading types of the reference. Running commands, fetching from the
+//! API server, time limits and the concurrent collector runner call these.
 //!
 //! - [`gpu`]: `nvidia-smi -q -x` → `smi`; PCI devices and `/proc/modules`
 //!   → `hardware`.
 //! - [`os`]: `/proc/cmdline` → `grub`, `/proc/modules` → `kmod`,
 //!   `os-release` → `release`, `/proc/sys` → `sysctl`.
+//! - [`k8s`]: the version → `server`, pods → `image`, ClusterPolicy specs
+//!   → `policy`, this node → `node`.
+//! - [`topology`]: all nodes → `summary`, `taint`, `label`.
+//! - [`talos`]: a Talos node's Node object → OS `release`, `extensions`
+//!   and SystemD `containerd.service`, `kubelet.service`.
+//! - [`systemd`]: the one collector here that does its own I/O, an async
+//!   D-Bus conversation with systemd's private socket; a missing socket is
+//!   [`Outcome::Absent`].
 //!
 //! Every file is read through [`read_text`] (regular files only, 1 MiB at
 //! most, UTF-8). Failures are [`aicr_core::Error`]s: unlike the
@@ -32,8 +40,28 @@
 //! assert_eq!(grub.data.keys().collect::<Vec<_>>(), ["BOOT_IMAGE", "ro"]);
 //! ```
 
+mod gofmt;
 pub mod gpu;
+pub mod k8s;
 pub mod os;
 mod source;
+pub mod systemd;
+pub mod talos;
+pub mod topology;
+
+use aicr_core::snapshot::Measurement;
+
+/// What a collector found: a measurement, or no source to measure.
+///
+/// A source that is not there (no systemd socket on this machine) is not
+/// a failure: the runner records it as absent, with the reason, and goes
+/// on. A source that is there but fails is an [`aicr_core::Error`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The source answered.
+    Collected(Measurement),
+    /// The source does not exist here; the text says which and where.
+    Absent(String),
+}
 
 pub use source::{MAX_SOURCE_BYTES, read_text};

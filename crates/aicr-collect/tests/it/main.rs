@@ -7,5 +7,9 @@
 #![allow(clippy::disallowed_methods)]
 
 mod gpu;
+mod k8s;
 mod os;
 mod support;
+mod systemd;
+mod talos;
+mod topology;
