@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::version::Info;
 use serde_json::Value;
 
 use crate::gofmt::{go_float, go_json};
+use crate::{put_text, subtype};
 
 /// Name of the subtype read from the API server's `/version`.
 pub const SERVER: &str = "server";
@@ -25,14 +26,6 @@ pub const NODE: &str = "node";
 /// The environment variables naming this node, first non-empty wins: the
 /// agent Job sets `NODE_NAME` from the downward API.
 pub const NODE_NAME_VARS: [&str; 3] = ["NODE_NAME", "KUBERNETES_NODE_NAME", "HOSTNAME"];
-
-pub(crate) fn subtype(name: &str, data: BTreeMap<String, Reading>) -> Subtype {
-    Subtype {
-        name: name.to_string(),
-        data,
-        context: BTreeMap::new(),
-    }
-}
 
 fn text(value: &str) -> Reading {
     Reading::from(value)
@@ -101,30 +94,23 @@ pub fn node_subtype(node: Option<&Node>, name: &str) -> Subtype {
         .and_then(|spec| spec.provider_id.as_deref())
         .unwrap_or_default();
     if !provider_id.is_empty() {
-        put(&mut data, "provider", &provider(provider_id));
-        put(&mut data, "provider-id", provider_id);
+        put_text(&mut data, "provider", &provider(provider_id));
+        put_text(&mut data, "provider-id", provider_id);
     }
     if let Some(info) = node.status.as_ref().and_then(|s| s.node_info.as_ref()) {
         let runtime = info.container_runtime_version.as_str();
-        put(&mut data, "container-runtime-id", runtime);
+        put_text(&mut data, "container-runtime-id", runtime);
         if let Some((runtime_name, version)) = runtime.split_once("://") {
             // Both halves are written, even when empty, as in the reference.
             data.insert("container-runtime-name".into(), text(runtime_name));
             data.insert("container-runtime-version".into(), text(version));
         }
-        put(&mut data, "kubelet-version", &info.kubelet_version);
-        put(&mut data, "kernel-version", &info.kernel_version);
-        put(&mut data, "operating-system", &info.operating_system);
-        put(&mut data, "os-image", &info.os_image);
+        put_text(&mut data, "kubelet-version", &info.kubelet_version);
+        put_text(&mut data, "kernel-version", &info.kernel_version);
+        put_text(&mut data, "operating-system", &info.operating_system);
+        put_text(&mut data, "os-image", &info.os_image);
     }
     subtype(NODE, data)
-}
-
-/// Inserts a non-empty value.
-pub(crate) fn put(data: &mut BTreeMap<String, Reading>, key: &str, value: &str) {
-    if !value.is_empty() {
-        data.insert(key.to_string(), text(value));
-    }
 }
 
 /// An image reference's short name and tag, as the reference reads them:

@@ -49,7 +49,9 @@ pub mod systemd;
 pub mod talos;
 pub mod topology;
 
-use aicr_core::snapshot::Measurement;
+use std::collections::BTreeMap;
+
+use aicr_core::snapshot::{Measurement, Reading, Subtype};
 
 /// What a collector found: a measurement, or no source to measure.
 ///
@@ -65,3 +67,20 @@ pub enum Outcome {
 }
 
 pub use source::{MAX_SOURCE_BYTES, read_text};
+
+/// A subtype named `name` holding `data`.
+pub(crate) fn subtype(name: &str, data: BTreeMap<String, Reading>) -> Subtype {
+    Subtype {
+        name: name.to_string(),
+        data,
+        context: BTreeMap::new(),
+    }
+}
+
+/// Inserts a text reading unless the value is empty: the reference writes
+/// most Kubernetes fields only when they are set.
+pub(crate) fn put_text(data: &mut BTreeMap<String, Reading>, key: &str, value: &str) {
+    if !value.is_empty() {
+        data.insert(key.to_string(), Reading::from(value));
+    }
+}

@@ -12,6 +12,7 @@ use aicr_core::snapshot::{Reading, Subtype};
 use aicr_core::{Code, Error, Result};
 
 use crate::source::{key_value, parts, read_text};
+use crate::subtype;
 
 /// Name of the subtype read from `/proc/cmdline`.
 pub const GRUB: &str = "grub";
@@ -21,14 +22,6 @@ pub const SYSCTL: &str = "sysctl";
 pub const KMOD: &str = "kmod";
 /// Name of the subtype read from `os-release`.
 pub const RELEASE: &str = "release";
-
-fn subtype(name: &str, data: BTreeMap<String, Reading>) -> Subtype {
-    Subtype {
-        name: name.to_string(),
-        data,
-        context: BTreeMap::new(),
-    }
-}
 
 /// The `grub` subtype of a kernel command line (`/proc/cmdline`).
 ///

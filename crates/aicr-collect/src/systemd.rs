@@ -18,7 +18,7 @@ use zbus::{OwnedVariant, Variant};
 
 use crate::Outcome;
 use crate::gofmt::go_float;
-use crate::k8s::subtype;
+use crate::subtype;
 
 /// Where systemd listens for peer-to-peer D-Bus connections (root only).
 pub const PRIVATE_SOCKET: &str = "/run/systemd/private";
@@ -119,7 +119,7 @@ fn is_absent(e: &std::io::Error) -> bool {
 }
 
 /// The error for a socket that exists but cannot be used.
-pub(crate) fn io_error(shown: &str, e: std::io::Error) -> Error {
+fn io_error(shown: &str, e: std::io::Error) -> Error {
     match e.kind() {
         std::io::ErrorKind::PermissionDenied => Error::new(
             Code::Unauthorized,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use aicr_core::snapshot::{Reading, Subtype};
 use k8s_openapi::api::core::v1::{Node, NodeSystemInfo};
 
-use crate::k8s::{put, subtype};
+use crate::{put_text, subtype};
 
 /// Name of the OS subtype describing the release.
 pub const RELEASE: &str = "release";
@@ -49,13 +49,13 @@ pub fn os_subtypes(node: &Node) -> Vec<Subtype> {
 pub fn release_subtype(node: &Node) -> Subtype {
     let info = node_info(node);
     let mut data = sourced();
-    put(&mut data, "PRETTY_NAME", &info.os_image);
+    put_text(&mut data, "PRETTY_NAME", &info.os_image);
     if let Some(version) = talos_version(&info.os_image) {
-        put(&mut data, "ID", "talos");
-        put(&mut data, "VERSION_ID", version);
+        put_text(&mut data, "ID", "talos");
+        put_text(&mut data, "VERSION_ID", version);
     }
-    put(&mut data, "KERNEL_VERSION", &info.kernel_version);
-    put(&mut data, "OPERATING_SYSTEM", &info.operating_system);
+    put_text(&mut data, "KERNEL_VERSION", &info.kernel_version);
+    put_text(&mut data, "OPERATING_SYSTEM", &info.operating_system);
     subtype(RELEASE, data)
 }
 
@@ -118,10 +118,10 @@ fn containerd_subtype(info: &NodeSystemInfo) -> Subtype {
         data.insert("RuntimeName".into(), Reading::from(name));
     }
     if name == "containerd" && !version.is_empty() {
-        put(&mut data, "ActiveState", "active");
-        put(&mut data, "Version", version);
+        put_text(&mut data, "ActiveState", "active");
+        put_text(&mut data, "Version", version);
     } else {
-        put(&mut data, "ActiveState", "unknown");
+        put_text(&mut data, "ActiveState", "unknown");
     }
     subtype(CONTAINERD, data)
 }
@@ -129,10 +129,10 @@ fn containerd_subtype(info: &NodeSystemInfo) -> Subtype {
 fn kubelet_subtype(info: &NodeSystemInfo) -> Subtype {
     let mut data = unit(KUBELET);
     if info.kubelet_version.is_empty() {
-        put(&mut data, "ActiveState", "unknown");
+        put_text(&mut data, "ActiveState", "unknown");
     } else {
-        put(&mut data, "ActiveState", "active");
-        put(&mut data, "Version", &info.kubelet_version);
+        put_text(&mut data, "ActiveState", "active");
+        put_text(&mut data, "Version", &info.kubelet_version);
     }
     subtype(KUBELET, data)
 }

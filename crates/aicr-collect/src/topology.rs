@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aicr_core::snapshot::{Reading, Subtype};
 use k8s_openapi::api::core::v1::Node;
 
-use crate::k8s::subtype;
+use crate::subtype;
 
 /// Name of the subtype holding the counts.
 pub const SUMMARY: &str = "summary";
