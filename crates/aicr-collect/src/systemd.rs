@@ -43,10 +43,11 @@ const DROPPED: [&str; 6] = [
 
 const HINT: &str = "reading systemd needs root: run as root or through the snapshot agent";
 
-/// Reads the properties of `services` (all of them when empty: the
-/// reference's fallback, `containerd.service`) from the systemd listening
-/// on `socket`, as a SystemD measurement with one subtype per service, in
-/// the order given.
+/// Reads the properties of `services` (when empty, the reference's
+/// fallback `containerd.service`; [`DEFAULT_SERVICES`] is its usual list)
+/// from the systemd listening on `socket` ([`PRIVATE_SOCKET`] on a host),
+/// as a SystemD measurement with one subtype per service, in the order
+/// given.
 ///
 /// No socket at `socket` is [`Outcome::Absent`]: systemd is not there to
 /// ask (a container without the host's `/run/systemd`, a host without
