@@ -368,3 +368,29 @@ fn quote(s: &str) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error as IoError, ErrorKind};
+
+    // The tests run as root, which no socket refuses, so the permission
+    // case is checked on the mapping itself.
+    #[test]
+    fn connect_errors_map_to_codes_with_a_hint_for_permission() {
+        let denied = io_error(
+            "/run/systemd/private",
+            IoError::from(ErrorKind::PermissionDenied),
+        );
+        assert_eq!(denied.code(), Code::Unauthorized);
+        assert!(denied.to_string().contains("run as root"), "{denied}");
+        let refused = io_error("p", IoError::from(ErrorKind::ConnectionRefused));
+        assert_eq!(refused.code(), Code::ServiceUnavailable);
+        let other = io_error("p", IoError::other("boom"));
+        assert_eq!(other.code(), Code::ServiceUnavailable);
+        let io = zbus::Error::InputOutput(IoError::from(ErrorKind::PermissionDenied).into());
+        assert_eq!(dbus_error(io, "x").code(), Code::Unauthorized);
+        assert!(is_absent(&IoError::from(ErrorKind::NotFound)));
+        assert!(!is_absent(&IoError::from(ErrorKind::PermissionDenied)));
+    }
+}
