@@ -15,6 +15,7 @@ use aicr_core::{Code, Error, Result};
 
 use crate::run::{BoxFuture, Collected, Host, Options, blocking, status};
 use crate::source::{key_value, parts, read_text};
+use crate::subtype;
 
 /// Name of the subtype read from `/proc/cmdline`.
 pub const GRUB: &str = "grub";
@@ -24,14 +25,6 @@ pub const SYSCTL: &str = "sysctl";
 pub const KMOD: &str = "kmod";
 /// Name of the subtype read from `os-release`.
 pub const RELEASE: &str = "release";
-
-fn subtype(name: &str, data: BTreeMap<String, Reading>) -> Subtype {
-    Subtype {
-        name: name.to_string(),
-        data,
-        context: BTreeMap::new(),
-    }
-}
 
 /// The `grub` subtype of a kernel command line (`/proc/cmdline`).
 ///

@@ -7,6 +7,10 @@
 #![allow(clippy::disallowed_methods)]
 
 mod gpu;
+mod k8s;
 mod os;
 mod run;
 mod support;
+mod systemd;
+mod talos;
+mod topology;
