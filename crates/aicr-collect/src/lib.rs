@@ -12,6 +12,10 @@
 //! - [`os`]: `/proc/cmdline` → `grub`, `/proc/modules` → `kmod`,
 //!   `os-release` → `release`, `/proc/sys` → `sysctl`.
 //!
+//! - [`cluster`]: everything that talks to the Kubernetes API server:
+//!   client discovery, the collectors' reads, snapshots and recipes in
+//!   ConfigMaps, and the snapshot agent Job.
+//!
 //! Every file is read through [`read_text`] (regular files only, 1 MiB at
 //! most, UTF-8). Failures are [`aicr_core::Error`]s: unlike the
 //! reference, which degrades a broken source to an empty reading, a caller
@@ -32,6 +36,7 @@
 //! assert_eq!(grub.data.keys().collect::<Vec<_>>(), ["BOOT_IMAGE", "ro"]);
 //! ```
 
+pub mod cluster;
 pub mod gpu;
 pub mod os;
 mod source;

@@ -124,12 +124,29 @@ fn bundle_has_no_async_network_or_kubernetes_dependencies() {
     assert_no_async_or_network("aicr-bundle");
 }
 
-/// For now aicr-collect holds only pure parsers. The collector runner and
-/// the Kubernetes I/O will bring tokio and kube into it; this test changes
-/// with them, so that they arrive on purpose.
+/// aicr-collect talks to the API server, so tokio, hyper and kube are
+/// expected there; what it must not bring is a second HTTP or TLS stack or
+/// a second crypto provider (kube on rustls with ring, nothing else).
 #[test]
-fn collect_has_no_async_network_or_kubernetes_dependencies_yet() {
-    assert_no_async_or_network("aicr-collect");
+fn collect_uses_kube_on_rustls_with_ring_only() {
+    let names = normal_dependency_names("aicr-collect");
+    for expected in ["kube", "k8s-openapi", "tokio", "rustls", "ring"] {
+        assert!(
+            names.contains(expected),
+            "aicr-collect lacks {expected}: {names:?}"
+        );
+    }
+    let banned = [
+        "aws-lc-rs",
+        "aws-lc-sys",
+        "openssl",
+        "openssl-sys",
+        "native-tls",
+        "reqwest",
+        "ureq",
+    ];
+    let found: Vec<&str> = banned.into_iter().filter(|b| names.contains(*b)).collect();
+    assert!(found.is_empty(), "aicr-collect depends on {found:?}");
 }
 
 /// `cargo metadata` of the workspace (no dependency resolution needed).
