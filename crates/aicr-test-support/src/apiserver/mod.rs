@@ -50,8 +50,11 @@ pub struct JobScript {
     pub pod_log: String,
     /// A ConfigMap `(namespace, name, data)` written when the Job
     /// completes, as the agent does from inside its pod.
-    pub writes_configmap: Option<(String, String, Vec<(String, String)>)>,
+    pub writes_configmap: Option<ConfigMapWrite>,
 }
+
+/// A ConfigMap written by a scripted Job: namespace, name, data pairs.
+pub type ConfigMapWrite = (String, String, Vec<(String, String)>);
 
 /// How a scripted Job ends.
 #[derive(Debug, Clone)]
