@@ -119,10 +119,8 @@ pub(super) async fn check_runtime_class(client: &kube::Client, name: &str) -> Re
                  If GPU Operator is not yet installed, omit --runtime-class and use --node-selector\n\
                  to target a GPU node instead."
             ))),
-            Err(e) => Err(api_error("", e).wrap(
-                Code::Internal,
-                format!("failed to check RuntimeClass {name:?}"),
-            )),
+            // Wrapped below, with the timeout.
+            Err(e) => Err(api_error("", e)),
         }
     };
     with_timeout("checking RuntimeClass", RUNTIME_CLASS_TIMEOUT, lookup)
@@ -251,7 +249,7 @@ pub(super) async fn ensure_job(client: &kube::Client, opts: &AgentOptions) -> Re
 pub(super) async fn retrieve(client: &kube::Client, target: &ConfigMapRef) -> Result<Vec<u8>> {
     let (ns, name) = (&target.namespace, &target.name);
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
-    let configmap = api.get(&name.clone()).await.map_err(|e| {
+    let configmap = api.get(name).await.map_err(|e| {
         let what = format!("failed to get ConfigMap {ns}/{name}");
         if is_not_found(&e) {
             Error::not_found(what).with_source(e)
