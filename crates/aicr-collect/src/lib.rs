@@ -22,6 +22,10 @@
 //!   D-Bus conversation with systemd's private socket; a missing socket is
 //!   [`Outcome::Absent`].
 //!
+//! - [`cluster`]: everything that talks to the Kubernetes API server:
+//!   client discovery, the collectors' reads, snapshots and recipes in
+//!   ConfigMaps, and the snapshot agent Job.
+//!
 //! Every file is read through [`read_text`] (regular files only, 1 MiB at
 //! most, UTF-8). Failures are [`aicr_core::Error`]s: unlike the
 //! reference, which degrades a broken source to an empty reading, a source
@@ -42,6 +46,7 @@
 //! assert_eq!(grub.data.keys().collect::<Vec<_>>(), ["BOOT_IMAGE", "ro"]);
 //! ```
 
+pub mod cluster;
 mod gofmt;
 pub mod gpu;
 pub mod k8s;

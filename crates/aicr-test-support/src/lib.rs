@@ -197,3 +197,6 @@ pub fn output_text(out: std::process::Output) -> (i32, String, String) {
         String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     )
 }
+
+#[cfg(feature = "apiserver")]
+pub mod apiserver;

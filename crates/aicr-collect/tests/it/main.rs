@@ -6,6 +6,10 @@
 // clippy.toml rules are for library code.
 #![allow(clippy::disallowed_methods)]
 
+mod agent_options;
+mod cluster_agent;
+mod cluster_configmap;
+mod cluster_fetch;
 mod gpu;
 mod k8s;
 mod os;

@@ -52,10 +52,9 @@ const ASYNC_OR_NETWORK: &[&str] = &[
 /// Library crates that a frontend may use only through the facade.
 const BEHIND_THE_FACADE: &[&str] = &["aicr-core", "aicr-bundle", "aicr-collect"];
 
-/// The library crates that may not depend on aicr-collect: core and bundle
-/// never (collect sits above core, beside bundle), the facade until
-/// `aicr snapshot` is built on it.
-const NOT_ON_COLLECT: &[&str] = &["aicr-core", "aicr-bundle", "aicr"];
+/// The library crates that may not depend on aicr-collect: collect sits
+/// above core, beside bundle, and only the facade composes them.
+const NOT_ON_COLLECT: &[&str] = &["aicr-core", "aicr-bundle"];
 
 /// The frontends: they translate between the outside world and the facade.
 const FRONTENDS: &[&str] = &["aicr-cli", "aicr-server"];
@@ -138,7 +137,6 @@ const NOT_IN_COLLECT: &[&str] = &[
     "smol",
     "axum",
     "axum-core",
-    "tower-http",
     "native-tls",
     "openssl",
     "curl",
@@ -155,6 +153,31 @@ const NOT_IN_COLLECT: &[&str] = &[
 #[test]
 fn collect_uses_tokio_and_no_second_runtime_server_or_http_stack() {
     assert_none_of("aicr-collect", NOT_IN_COLLECT);
+}
+
+/// aicr-collect talks to the API server, so tokio, hyper and kube are
+/// expected there; what it must not bring is a second HTTP or TLS stack or
+/// a second crypto provider (kube on rustls with ring, nothing else).
+#[test]
+fn collect_uses_kube_on_rustls_with_ring_only() {
+    let names = normal_dependency_names("aicr-collect");
+    for expected in ["kube", "k8s-openapi", "tokio", "rustls", "ring"] {
+        assert!(
+            names.contains(expected),
+            "aicr-collect lacks {expected}: {names:?}"
+        );
+    }
+    let banned = [
+        "aws-lc-rs",
+        "aws-lc-sys",
+        "openssl",
+        "openssl-sys",
+        "native-tls",
+        "reqwest",
+        "ureq",
+    ];
+    let found: Vec<&str> = banned.into_iter().filter(|b| names.contains(*b)).collect();
+    assert!(found.is_empty(), "aicr-collect depends on {found:?}");
 }
 
 /// `cargo metadata` of the workspace (no dependency resolution needed).
@@ -202,7 +225,7 @@ fn frontends_do_not_depend_on_library_crates_directly() {
 }
 
 #[test]
-fn no_library_crate_depends_on_collect_yet() {
+fn core_and_bundle_do_not_depend_on_collect() {
     let packages = workspace_packages();
     let mut seen = 0;
     for package in packages
