@@ -11,4 +11,5 @@ mod lint;
 mod malformed;
 mod real_tools;
 mod recipe;
+mod recipe_snapshot;
 mod support;
