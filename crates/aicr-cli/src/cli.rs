@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use aicr::{Client, CriteriaFlags, Error, Output, RecipeRequest, Result};
+use aicr::{Client, CriteriaFlags, Error, Output, RecipeRequest, RecipeResult, Result, escape};
 use clap::{Args, Parser, Subcommand};
 
 /// `aicr --version` prints `aicr version <ver> (commit: <sha>, date: <date>)`.
@@ -79,8 +79,9 @@ struct CriteriaArgs {
     /// Number of GPU nodes (0 means any; negative is refused).
     #[arg(long, allow_negative_numbers = true)]
     nodes: Option<i64>,
-    /// Derive criteria from a snapshot (file, URL or cm://ns/name). Not
-    /// available yet: snapshot input and cm:// come with the snapshot command.
+    /// Snapshot (file, `-` or http(s) URL) to derive criteria from; flags
+    /// and --config override them. Matching overlays whose constraints
+    /// fail against its readings are left out, with warnings.
     #[arg(short = 's', long)]
     snapshot: Option<String>,
     #[command(flatten)]
@@ -208,15 +209,31 @@ fn clap_error(e: &clap::Error) -> i32 {
 fn recipe(args: RecipeArgs) -> Result<()> {
     let plan = args.criteria.request(args.output).plan()?;
     let client = Client::open(&plan.catalog)?;
-    let recipe = client.recipe(&plan.criteria)?;
+    let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
+    warn_excluded(&recipe);
     plan.output.write(plan.format.render(&recipe).as_bytes())
 }
 
 fn query(args: QueryArgs) -> Result<()> {
     let plan = args.criteria.request(None).plan()?;
     let client = Client::open(&plan.catalog)?;
-    let selected = client.query(&plan.criteria, &args.selector)?;
+    let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
+    warn_excluded(&recipe);
+    let selected = client.query_recipe(&recipe, &args.selector)?;
     Output::Stdout.write(plan.format.render_selected(&selected).as_bytes())
+}
+
+/// One stderr line per constraint that left an overlay out, so a recipe
+/// that is less specific than the criteria asked for never goes unnoticed.
+fn warn_excluded(recipe: &RecipeResult) {
+    for w in &recipe.metadata.constraint_warnings {
+        note(&format!(
+            "warning: overlay {} excluded by constraint {}: {}",
+            w.overlay,
+            escape(&w.constraint),
+            escape(&w.reason)
+        ));
+    }
 }
 
 /// Writes a line to stderr. A closed or full stderr must not turn into a

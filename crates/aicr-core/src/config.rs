@@ -268,19 +268,40 @@ impl AicrConfig {
 impl CriteriaConfig {
     /// The criteria this config gives, each field parsed.
     pub fn criteria(&self) -> Result<crate::Criteria> {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        self.over(crate::Criteria::default())
+    }
+
+    /// `base` with each field this config gives replaced: a blank value
+    /// and a node count of 0 mean "not given", so they keep `base`'s
+    /// (how config values and flags lie over snapshot-derived criteria).
+    pub fn over(&self, base: crate::Criteria) -> Result<crate::Criteria> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !s.trim().is_empty())
+        }
         let nodes = self.nodes.unwrap_or(0);
         if nodes < 0 {
             return Err(Error::invalid("nodes must be a non-negative integer"));
         }
-        Ok(crate::Criteria {
-            service: Service::parse_flag(&opt(&self.service))?,
-            accelerator: Accelerator::parse(&opt(&self.accelerator))?,
-            intent: Intent::parse(&opt(&self.intent))?,
-            os: Os::parse(&opt(&self.os))?,
-            platform: Platform::parse(&opt(&self.platform))?,
-            nodes: u32::try_from(nodes).unwrap_or(u32::MAX),
-        })
+        let mut c = base;
+        if let Some(v) = given(&self.service) {
+            c.service = Service::parse_flag(v)?;
+        }
+        if let Some(v) = given(&self.accelerator) {
+            c.accelerator = Accelerator::parse(v)?;
+        }
+        if let Some(v) = given(&self.intent) {
+            c.intent = Intent::parse(v)?;
+        }
+        if let Some(v) = given(&self.os) {
+            c.os = Os::parse(v)?;
+        }
+        if let Some(v) = given(&self.platform) {
+            c.platform = Platform::parse(v)?;
+        }
+        if nodes > 0 {
+            c.nodes = u32::try_from(nodes).unwrap_or(u32::MAX);
+        }
+        Ok(c)
     }
 }
 

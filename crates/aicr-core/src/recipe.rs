@@ -51,12 +51,51 @@ pub struct RecipeResultMeta {
     /// Overlays merged, `base` first, in merge order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_overlays: Vec<String>,
-    /// Overlays dropped because their constraints failed against a snapshot.
+    /// Overlays that matched but were dropped because their constraints
+    /// failed against a snapshot; only a recipe built from one has them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub excluded_overlays: Vec<String>,
-    /// Why overlays were dropped.
+    pub excluded_overlays: Vec<ExcludedOverlay>,
+    /// Each failed constraint behind an excluded overlay.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub constraint_warnings: Vec<String>,
+    pub constraint_warnings: Vec<ConstraintWarning>,
+}
+
+/// An overlay that matched the criteria but was left out of the recipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedOverlay {
+    /// The overlay (a maximal leaf; its whole chain is left out with it).
+    pub name: String,
+    /// Which check left it out.
+    pub reason: ExclusionReason,
+}
+
+/// Why an overlay was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExclusionReason {
+    /// One of its own constraints failed.
+    ConstraintFailed,
+    /// A constraint a mixin of its chain contributes failed.
+    MixinConstraintFailed,
+}
+
+/// One constraint that failed against the snapshot, and the overlay it
+/// excluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstraintWarning {
+    /// The excluded overlay.
+    pub overlay: String,
+    /// The constraint's path (`OS.sysctl./proc/sys/kernel/osrelease`).
+    pub constraint: String,
+    /// Its expression (`>= 6.8`).
+    pub expected: String,
+    /// The reading found; absent when the snapshot lacks it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub actual: String,
+    /// Why it failed, in words.
+    pub reason: String,
 }
 
 /// A component after merging the chain and applying registry defaults.

@@ -8,11 +8,16 @@ use indexmap::IndexMap;
 use crate::catalog::{BASE, Catalog};
 use crate::criteria::Criteria;
 use crate::error::{Error, Result};
+use crate::evaluate::{Evaluation, evaluate};
 use crate::header::{ApiVersion, Kind};
 use crate::load::{self, Chain};
 use crate::model::{ComponentRef, Constraint, RegistryEntry, Validation};
 use crate::order::deployment_order;
-use crate::recipe::{RecipeResult, RecipeResultMeta, ResolvedComponent};
+use crate::recipe::{
+    ConstraintWarning, ExcludedOverlay, ExclusionReason, RecipeResult, RecipeResultMeta,
+    ResolvedComponent,
+};
+use crate::snapshot::Snapshot;
 use crate::values::deep_merge;
 
 pub use crate::load::MAX_DEPTH;
@@ -29,17 +34,157 @@ struct Merged {
 
 /// Resolves `query` against `catalog`.
 pub fn resolve(catalog: &Catalog, query: &Criteria, version: &str) -> Result<RecipeResult> {
+    resolve_with(catalog, query, version, None)
+}
+
+/// Resolves `query` against `catalog`; with a `snapshot`, a maximal leaf
+/// whose constraints fail against its readings is left out, with its
+/// whole chain, and the recipe says which and why
+/// (`metadata.excludedOverlays`, `metadata.constraintWarnings`).
+///
+/// A leaf's own constraints are checked before merging. Constraints that
+/// mixins contribute exist only after the merge, so they are checked then,
+/// and the leaves whose chains name the failing mixins are left out by
+/// merging the rest again. Constraints of a leaf's ancestors are not
+/// checked: a leaf restates the ones it needs (the reference's rule).
+pub fn resolve_with(
+    catalog: &Catalog,
+    query: &Criteria,
+    version: &str,
+    snapshot: Option<&Snapshot>,
+) -> Result<RecipeResult> {
+    let leaves = maximal_leaves(catalog, query)?;
+    let Some(snapshot) = snapshot else {
+        let (merged, _) = merge(catalog, &leaves)?;
+        return finish(catalog, merged, query, version, Vec::new(), Vec::new());
+    };
+    let mut excluded = Vec::new();
+    let mut warnings = Vec::new();
+    let mut kept = Vec::new();
+    for leaf in leaves {
+        let failed = failures(&catalog.overlays[leaf].spec.constraints, snapshot);
+        if failed.is_empty() {
+            kept.push(leaf);
+            continue;
+        }
+        excluded.push(ExcludedOverlay {
+            name: leaf.to_string(),
+            reason: ExclusionReason::ConstraintFailed,
+        });
+        warnings.extend(failed.into_iter().map(|(c, e)| warning(leaf, c, &e, "")));
+    }
+    let (mut merged, from_mixins) = merge(catalog, &kept)?;
+    let mut sorted: Vec<&Constraint> = merged
+        .constraints
+        .values()
+        .filter(|c| from_mixins.contains(&c.name))
+        .collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let failed = failures(sorted, snapshot);
+    if !failed.is_empty() {
+        let mut dropped = HashSet::new();
+        for (constraint, evaluation) in failed {
+            for leaf in leaves_naming(catalog, &kept, &constraint.name)? {
+                dropped.insert(leaf);
+                let reason = "mixin-constraint-failed: ";
+                warnings.push(warning(leaf, constraint, &evaluation, reason));
+            }
+        }
+        kept.retain(|leaf| {
+            let drop = dropped.contains(leaf);
+            if drop {
+                excluded.push(ExcludedOverlay {
+                    name: leaf.to_string(),
+                    reason: ExclusionReason::MixinConstraintFailed,
+                });
+            }
+            !drop
+        });
+        merged = merge(catalog, &kept)?.0;
+    }
+    finish(catalog, merged, query, version, excluded, warnings)
+}
+
+/// The constraints of `constraints` that fail against `snapshot`, in order.
+fn failures<'a>(
+    constraints: impl IntoIterator<Item = &'a Constraint>,
+    snapshot: &Snapshot,
+) -> Vec<(&'a Constraint, Evaluation)> {
+    constraints
+        .into_iter()
+        .map(|c| (c, evaluate(c, snapshot)))
+        .filter(|(_, e)| !e.passed)
+        .collect()
+}
+
+/// The warning for a failed constraint, worded as the reference words it.
+fn warning(leaf: &str, c: &Constraint, e: &Evaluation, prefix: &str) -> ConstraintWarning {
+    let why = e
+        .error
+        .clone()
+        .unwrap_or_else(|| format!("expected {}, got {}", c.value, e.actual));
+    ConstraintWarning {
+        overlay: leaf.to_string(),
+        constraint: c.name.clone(),
+        expected: c.value.clone(),
+        actual: e.actual.clone(),
+        reason: format!("{prefix}{why}"),
+    }
+}
+
+/// The leaves among `leaves` whose chain (`base` included) names a mixin
+/// contributing the constraint `name`.
+fn leaves_naming<'c>(catalog: &'c Catalog, leaves: &[&'c str], name: &str) -> Result<Vec<&'c str>> {
+    let mut found = Vec::new();
+    for leaf in leaves {
+        let chain = chain(catalog, leaf)?;
+        let names_it = chain
+            .iter()
+            .flat_map(|o| &catalog.overlays[*o].spec.mixins)
+            .any(|m| {
+                catalog
+                    .mixins
+                    .get(m)
+                    .is_some_and(|m| m.spec.constraints.iter().any(|c| c.name == name))
+            });
+        if names_it {
+            found.push(*leaf);
+        }
+    }
+    if found.is_empty() {
+        // Every mixin constraint comes from some chain that was merged.
+        return Err(Error::internal(format!(
+            "mixin constraint {name:?} maps to no candidate overlay"
+        )));
+    }
+    Ok(found)
+}
+
+/// `base`, then each leaf's chain from the root down (an overlay shared by
+/// two chains is merged once), then the mixins the merged overlays name.
+/// Returns the names of the constraints the mixins contributed.
+fn merge(catalog: &Catalog, leaves: &[&str]) -> Result<(Merged, HashSet<String>)> {
     let mut merged = Merged::default();
     apply_overlay(catalog, &mut merged, BASE);
-    for leaf in maximal_leaves(catalog, query)? {
+    for leaf in leaves {
         for name in chain(catalog, leaf)? {
             if !merged.applied.iter().any(|a| a == name) {
                 apply_overlay(catalog, &mut merged, name);
             }
         }
     }
-    apply_mixins(catalog, &mut merged)?;
+    let from_mixins = apply_mixins(catalog, &mut merged)?;
+    Ok((merged, from_mixins))
+}
 
+fn finish(
+    catalog: &Catalog,
+    merged: Merged,
+    query: &Criteria,
+    version: &str,
+    excluded_overlays: Vec<ExcludedOverlay>,
+    constraint_warnings: Vec<ConstraintWarning>,
+) -> Result<RecipeResult> {
     let mut component_refs = Vec::with_capacity(merged.components.len());
     for (name, r) in &merged.components {
         component_refs.push(finish_component(r, catalog.components().registry.get(name)));
@@ -60,7 +205,8 @@ pub fn resolve(catalog: &Catalog, query: &Criteria, version: &str) -> Result<Rec
         metadata: RecipeResultMeta {
             version: version.into(),
             applied_overlays: merged.applied,
-            ..RecipeResultMeta::default()
+            excluded_overlays,
+            constraint_warnings,
         },
         criteria: *query,
         constraints,
@@ -156,7 +302,8 @@ fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
     merged.applied.push(name.to_string());
 }
 
-fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<()> {
+fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<HashSet<String>> {
+    let mut contributed = HashSet::new();
     for name in std::mem::take(&mut merged.mixins) {
         let mixin = catalog
             .mixins
@@ -170,6 +317,7 @@ fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<()> {
                 )));
             }
             merged.constraints.insert(c.name.clone(), c.clone());
+            contributed.insert(c.name.clone());
         }
         for r in &mixin.spec.component_refs {
             if merged.components.contains_key(&r.name) {
@@ -181,7 +329,7 @@ fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<()> {
             merged.components.insert(r.name.clone(), r.clone());
         }
     }
-    Ok(())
+    Ok(contributed)
 }
 
 /// Appends the names `from` adds, keeping order and dropping repeats.

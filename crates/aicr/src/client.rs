@@ -89,14 +89,30 @@ impl Client {
 
     /// Resolves the recipe for `criteria`.
     pub fn recipe(&self, criteria: &Criteria) -> Result<RecipeResult> {
-        aicr_core::resolve(&*self.catalog()?, criteria, crate::VERSION)
+        self.recipe_with(criteria, None)
+    }
+
+    /// Resolves the recipe for `criteria`; with a `snapshot`, matching
+    /// overlays whose constraints fail against its readings are left out
+    /// and listed in `metadata.excludedOverlays` and
+    /// `metadata.constraintWarnings` (see [`aicr_core::resolve_with`]).
+    pub fn recipe_with(
+        &self,
+        criteria: &Criteria,
+        snapshot: Option<&Snapshot>,
+    ) -> Result<RecipeResult> {
+        aicr_core::resolve_with(&*self.catalog()?, criteria, crate::VERSION, snapshot)
     }
 
     /// The hydrated recipe for `criteria`, narrowed by a dot-path
     /// `selector` (`.` for all).
     pub fn query(&self, criteria: &Criteria, selector: &str) -> Result<Value> {
-        let recipe = self.recipe(criteria)?;
-        let doc = aicr_core::query::hydrate(&self.components, &recipe)?;
+        self.query_recipe(&self.recipe(criteria)?, selector)
+    }
+
+    /// `recipe` hydrated and narrowed by a dot-path `selector`.
+    pub fn query_recipe(&self, recipe: &RecipeResult, selector: &str) -> Result<Value> {
+        let doc = aicr_core::query::hydrate(&self.components, recipe)?;
         aicr_core::query::select(&doc, selector).cloned()
     }
 
@@ -238,8 +254,7 @@ impl Client {
     /// [`Client::read_snapshot`] for synchronous callers; a runtime is
     /// started only for a remote source.
     pub fn read_snapshot_blocking(&self, input: &Input) -> Result<Snapshot> {
-        let bytes = input.read_blocking(MAX_SNAPSHOT_BYTES);
-        snapshot_from(input, bytes)
+        read_snapshot_blocking(input)
     }
 
     /// The drift from `baseline` to `target`; the sources name them in
@@ -295,6 +310,12 @@ fn embedded_components() -> Result<Arc<Components>> {
     EMBEDDED
         .get_or_init(|| Components::load(Box::new(EmbeddedProvider)).map(Arc::new))
         .clone()
+}
+
+/// [`Client::read_snapshot_blocking`], for planning before a client exists.
+pub(crate) fn read_snapshot_blocking(input: &Input) -> Result<Snapshot> {
+    let bytes = input.read_blocking(MAX_SNAPSHOT_BYTES);
+    snapshot_from(input, bytes)
 }
 
 fn snapshot_from(input: &Input, bytes: Result<Vec<u8>>) -> Result<Snapshot> {

@@ -7,7 +7,9 @@
 use std::path::PathBuf;
 
 use aicr_core::config::{AicrConfig, BundleConfig, CriteriaConfig, RecipeConfig};
+use aicr_core::fingerprint::Fingerprint;
 use aicr_core::output::Format;
+use aicr_core::snapshot::Snapshot;
 use aicr_core::{Criteria, Error, Result};
 
 use crate::io::{Input, MAX_DOCUMENT_BYTES, Output};
@@ -105,21 +107,26 @@ impl CriteriaFlags {
     /// These values alone, parsed; nothing given means every criterion is
     /// `any` (the server's `GET /v1/recipe` with no parameters).
     pub fn criteria(&self) -> Result<Criteria> {
-        self.over(None)
+        self.over(Criteria::default(), None)
     }
 
-    /// These values over the config's defaults, parsed.
-    fn over(&self, defaults: Option<&CriteriaConfig>) -> Result<Criteria> {
-        let d = defaults.cloned().unwrap_or_default();
+    /// These values over the config's, over `base` (the criteria a
+    /// snapshot implies, or all `any`), parsed. A blank value or a node
+    /// count of 0 is "not given" and keeps what lies under it.
+    fn over(&self, base: Criteria, config: Option<&CriteriaConfig>) -> Result<Criteria> {
+        let base = match config {
+            Some(config) => config.over(base)?,
+            None => base,
+        };
         CriteriaConfig {
-            service: self.service.clone().or(d.service),
-            accelerator: self.accelerator.clone().or(d.accelerator),
-            intent: self.intent.clone().or(d.intent),
-            os: self.os.clone().or(d.os),
-            platform: self.platform.clone().or(d.platform),
-            nodes: self.nodes.or(d.nodes),
+            service: self.service.clone(),
+            accelerator: self.accelerator.clone(),
+            intent: self.intent.clone(),
+            os: self.os.clone(),
+            platform: self.platform.clone(),
+            nodes: self.nodes,
         }
-        .criteria()
+        .over(base)
     }
 }
 
@@ -194,7 +201,8 @@ pub struct RecipeRequest {
     pub criteria: CriteriaFlags,
     /// An `AICRConfig` source whose `spec.recipe` gives defaults.
     pub config: Option<String>,
-    /// A snapshot source to derive criteria from.
+    /// A snapshot source (file, `-`, `http(s)://`) to derive criteria from
+    /// and to check overlay constraints against.
     pub snapshot: Option<String>,
     /// Output format (`yaml`, `json`, `table`).
     pub format: Option<String>,
@@ -214,6 +222,9 @@ pub struct RecipePlan {
     pub catalog: CatalogSource,
     /// The criteria to resolve.
     pub criteria: Criteria,
+    /// The snapshot read, if one was given: overlays whose constraints
+    /// fail against it are left out (see [`crate::Client::recipe_with`]).
+    pub snapshot: Option<Snapshot>,
     /// The output format.
     pub format: Format,
     /// The output destination.
@@ -221,32 +232,40 @@ pub struct RecipePlan {
 }
 
 impl RecipeRequest {
-    /// Reads the config (if any) and applies the precedence rules: an
-    /// explicit value, then the config's, then the default.
+    /// Reads the config and the snapshot (if any) and applies the
+    /// precedence rules. Criteria: explicit values, then the config's,
+    /// then what the snapshot's measurements imply (its fingerprint's
+    /// criteria); the snapshot named here wins over the config's.
     pub fn plan(&self) -> Result<RecipePlan> {
         let config = self.config.as_deref().map(load_config).transpose()?;
         let recipe_config: Option<&RecipeConfig> =
             config.as_ref().and_then(|c| c.spec.recipe.as_ref());
-        let snapshot_in_config = recipe_config
-            .and_then(|r| r.input.as_ref())
-            .is_some_and(|i| !i.snapshot.is_empty());
-        if self.snapshot.is_some() || snapshot_in_config {
-            return Err(Error::invalid(
-                "snapshot input is not available yet: it comes with the snapshot command",
-            ));
-        }
+        let snapshot_source = self
+            .snapshot
+            .clone()
+            .or_else(|| recipe_config?.input.as_ref().map(|i| i.snapshot.clone()))
+            .filter(|s| !s.trim().is_empty());
+        let snapshot = snapshot_source
+            .map(|s| crate::client::read_snapshot_blocking(&Input::parse(&s)?))
+            .transpose()?;
         let config_output = recipe_config.and_then(|r| r.output.as_ref());
         let format = match (&self.format, config_output.filter(|o| !o.format.is_empty())) {
             (Some(flag), _) => Format::parse(flag)?,
             (None, Some(out)) => Format::parse(&out.format)?,
             (None, None) => Format::Yaml,
         };
+        let base = snapshot
+            .as_ref()
+            .map(|s| Fingerprint::from_snapshot(s).criteria())
+            .unwrap_or_default();
         let criteria = self
             .criteria
-            .over(recipe_config.and_then(|r| r.criteria.as_ref()))?;
-        if criteria.is_empty() {
+            .over(base, recipe_config.and_then(|r| r.criteria.as_ref()))?;
+        // A snapshot is the criteria, even when it implies none (the
+        // reference then resolves the generic recipe).
+        if criteria.is_empty() && snapshot.is_none() {
             return Err(Error::invalid(
-                "no criteria provided: specify at least one of --service, --accelerator, --intent, --os, --platform or --nodes",
+                "no criteria provided: specify at least one of --service, --accelerator, --intent, --os, --platform, --nodes, --config, or use --snapshot to load from a snapshot file",
             ));
         }
         let output = match (&self.output, config_output.filter(|o| !o.path.is_empty())) {
@@ -263,6 +282,7 @@ impl RecipeRequest {
                     .map(PathBuf::from),
             ),
             criteria,
+            snapshot,
             format,
             output,
         })
@@ -495,10 +515,11 @@ mod tests {
             nodes: Some(4),
             ..CriteriaConfig::default()
         };
-        let c = flags.over(Some(&defaults)).unwrap();
+        let c = flags.over(Criteria::default(), Some(&defaults)).unwrap();
         assert_eq!(c.service.to_string(), "gke");
         assert_eq!(c.accelerator.to_string(), "h100");
-        assert_eq!(c.nodes, 0, "a given flag of 0 replaces the config");
+        // As the reference: `--nodes 0` is "not given" and keeps the config's.
+        assert_eq!(c.nodes, 4);
     }
 
     #[test]
@@ -507,7 +528,7 @@ mod tests {
             nodes: Some(-1),
             ..CriteriaFlags::default()
         }
-        .over(None)
+        .criteria()
         .unwrap_err();
         let bundle = BundleRequest {
             nodes: Some(-1),

@@ -230,3 +230,20 @@ fn recipes_can_be_read_from_a_url() {
     ]);
     assert_eq!(code, 6, "{err}");
 }
+
+#[test]
+fn snapshots_can_be_read_from_a_url() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/recipe-snapshot/eks-h100-old-kernel.yaml");
+    let (base, server) = serve(vec![("/s.yaml", std::fs::read(fixture).unwrap())]);
+    let url = format!("{base}/s.yaml");
+    let (code, out, err) = run(["recipe", "--snapshot", &url, "--intent", "training"]);
+    server.join().unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("service: eks") && out.contains("name: h100-eks-ubuntu-training"));
+    let (code, _, err) = run(["recipe", "--snapshot", "http://127.0.0.1:9/s.yaml"]);
+    assert_eq!(
+        code, 6,
+        "an unreachable server is SERVICE_UNAVAILABLE: {err}"
+    );
+}

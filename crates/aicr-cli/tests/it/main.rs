@@ -11,5 +11,6 @@ mod lint;
 mod malformed;
 mod real_tools;
 mod recipe;
+mod recipe_snapshot;
 mod snapshot;
 mod support;

@@ -185,7 +185,6 @@ fn bad_criteria_and_flags_are_invalid_requests() {
         2,
         "unknown output format: \"xml\"",
     );
-    fails(&["--service", "eks", "--snapshot", "s.yaml"], 2, "snapshot");
     // As `bundle --nodes -1` (the reference's `recipe` ignored it).
     fails(
         &["--service", "eks", "--nodes", "-1"],

@@ -6,4 +6,5 @@
 
 mod lint;
 mod recipe_result;
+mod resolve_snapshot;
 mod schema;

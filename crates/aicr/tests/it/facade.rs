@@ -260,3 +260,34 @@ fn errors_with_context_expose_their_source_chain() {
         .count();
     assert!(with_source >= 3, "{with_source}");
 }
+
+#[test]
+fn a_snapshot_request_plans_its_criteria_and_keeps_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.yaml");
+    std::fs::write(
+        &path,
+        "kind: Snapshot\napiVersion: aicr.nvidia.com/v1alpha1\nmeasurements:\n  - type: K8s\n    subtypes:\n      - subtype: node\n        data:\n          provider: gke\n",
+    )
+    .unwrap();
+    let request = RecipeRequest {
+        snapshot: Some(path.display().to_string()),
+        criteria: aicr::CriteriaFlags {
+            intent: Some("training".into()),
+            // Blank is "not given": the snapshot's value stays.
+            service: Some(" ".into()),
+            ..aicr::CriteriaFlags::default()
+        },
+        ..RecipeRequest::default()
+    };
+    let plan = request.plan().unwrap();
+    assert_eq!(plan.criteria.service, aicr::Service::Gke);
+    assert_eq!(plan.criteria.intent, aicr::Intent::Training);
+    let snapshot = plan.snapshot.as_ref().unwrap();
+    let client = Client::embedded().unwrap();
+    let checked = client.recipe_with(&plan.criteria, Some(snapshot)).unwrap();
+    assert_eq!(checked, client.recipe(&plan.criteria).unwrap());
+    // Without a snapshot, criteria that are all `any` are still refused.
+    let err = RecipeRequest::default().plan().unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest);
+}
