@@ -47,6 +47,7 @@
 //! ```
 
 pub mod cluster;
+mod cluster_collectors;
 mod gofmt;
 pub mod gpu;
 pub mod k8s;

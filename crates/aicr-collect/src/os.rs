@@ -195,8 +195,9 @@ fn add_sysctl(key: String, text: &str, data: &mut BTreeMap<String, Reading>) {
     }
 }
 
-/// The OS collector (non-Talos hosts): `grub`, `sysctl`, `kmod` and
-/// `release`, read in that order from the host's files. A file that does
+/// The OS collector: on Talos, what the Node object says; elsewhere
+/// `grub`, `sysctl`, `kmod` and `release`, read in that order from the
+/// host's files. A file that does
 /// not exist makes its subtype absent; one that exists but cannot be read
 /// fails the snapshot.
 pub struct Collector;
@@ -226,6 +227,9 @@ impl crate::run::Collector for Collector {
     }
 
     fn collect(&self, options: Arc<Options>) -> BoxFuture<Result<Collected>> {
+        if options.os == aicr_core::criteria::Os::Talos {
+            return Box::pin(async move { crate::cluster_collectors::talos_os(&options).await });
+        }
         Box::pin(blocking(move || {
             let mut subtypes = Vec::new();
             let mut sources = Vec::new();

@@ -17,10 +17,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aicr_core::criteria::Os;
 use aicr_core::fingerprint::Fingerprint;
 use aicr_core::snapshot::{Measurement, MeasurementType, Reading, Snapshot, SourceStatus};
 use aicr_core::{Code, Error, Result};
+use k8s_openapi::api::core::v1::Node;
+use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
+
+use crate::cluster::{Discovered, fetch};
 
 /// A boxed, sendable future: what [`Collector::collect`] returns, so the
 /// collectors of one list can differ in type.
@@ -50,7 +55,13 @@ pub struct Collected {
 
 /// Every collector, in the order their measurements are written. Adding a
 /// source means adding its collector here and nowhere else.
-pub const COLLECTORS: &[&dyn Collector] = &[&crate::gpu::Collector, &crate::os::Collector];
+pub const COLLECTORS: &[&dyn Collector] = &[
+    &crate::cluster_collectors::K8s,
+    &crate::gpu::Collector,
+    &crate::os::Collector,
+    &crate::cluster_collectors::SystemD,
+    &crate::cluster_collectors::NodeTopology,
+];
 
 /// Where the host's files are, so a test (or an agent with the host
 /// mounted elsewhere) can point the collectors at another tree.
@@ -99,7 +110,21 @@ pub struct Options {
     pub version: String,
     /// When the snapshot starts, in seconds since the Unix epoch.
     pub started_at: u64,
+    /// The node's OS as `--os` gives it: `talos` reads the OS and services
+    /// from the Node object instead of `/proc` and systemd.
+    pub os: Os,
+    /// Node names listed per topology entry before `(+N more)`; 0 lists
+    /// them all.
+    pub max_nodes_per_entry: usize,
+    /// The cluster, or why there is none (then the Kubernetes sources are
+    /// absent).
+    pub cluster: Discovered,
+    /// This node's Node object, fetched once for the two Talos collectors.
+    node: Arc<OnceCell<Result<Presence<Arc<Node>>>>>,
 }
+
+/// A source that is there (`Ok`), or why it is absent (`Err`).
+pub(crate) type Presence<T> = std::result::Result<T, String>;
 
 impl Options {
     /// Options for the local host with nothing found in the environment.
@@ -111,7 +136,37 @@ impl Options {
             require_gpu: false,
             version: version.into(),
             started_at,
+            os: Os::Any,
+            max_nodes_per_entry: 0,
+            cluster: Discovered::Absent {
+                reason: "no cluster was looked for".to_string(),
+            },
+            node: Arc::default(),
         }
+    }
+
+    /// This node's Node object, or why there is none (no cluster, no node
+    /// name, no such node). Fetched once and shared.
+    pub(crate) async fn this_node(&self) -> Result<Presence<Arc<Node>>> {
+        self.node
+            .get_or_init(|| async {
+                let client = match &self.cluster {
+                    Discovered::Client(client) => client,
+                    Discovered::Absent { reason } => return Ok(Err(reason.clone())),
+                };
+                let Some(name) = &self.node_name else {
+                    return Ok(Err(
+                        "no node name: NODE_NAME, KUBERNETES_NODE_NAME and HOSTNAME are unset"
+                            .to_string(),
+                    ));
+                };
+                Ok(match fetch::node(client, name).await? {
+                    Some(node) => Ok(Arc::new(node)),
+                    None => Err(format!("the cluster has no node named {name:?}")),
+                })
+            })
+            .await
+            .clone()
     }
 }
 

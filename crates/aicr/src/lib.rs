@@ -36,6 +36,7 @@ mod request;
 mod schema;
 mod snapshot;
 
+pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use request::{
@@ -43,7 +44,7 @@ pub use request::{
     RecipeRequest, ValidateRequest, criteria_document, load_config, query_document,
 };
 pub use schema::api_schemas;
-pub use snapshot::{SnapshotRequest, node_name};
+pub use snapshot::SnapshotRequest;
 
 pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};

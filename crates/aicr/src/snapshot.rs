@@ -3,10 +3,13 @@
 //! it reads at the edge and passes in.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use aicr_core::criteria::Os;
 use aicr_core::snapshot::Snapshot;
 use aicr_core::{Error, Result};
+
+use aicr_collect::cluster::{DiscoveryInputs, discover_client};
 
 use crate::Client;
 
@@ -24,12 +27,16 @@ pub struct SnapshotRequest {
     /// Node names listed per topology entry before `(+N more)`; 0 lists
     /// them all.
     pub max_nodes_per_entry: usize,
-    /// This node's name ([`node_name`] of the environment).
+    /// This node's name ([`node_name`](crate::node_name) of the environment).
     pub node_name: Option<String>,
     /// The `PATH` that `nvidia-smi` is looked up in.
     pub path: Option<OsString>,
     /// When the snapshot starts, in seconds since the Unix epoch.
     pub started_at: u64,
+    /// `--kubeconfig`; otherwise `$KUBECONFIG`, `~/.kube/config`, then
+    /// the pod's service account. No cluster found is not an error: the
+    /// Kubernetes sources are recorded as absent.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl SnapshotRequest {
@@ -49,25 +56,19 @@ impl SnapshotRequest {
     }
 }
 
-/// The node name the reference reads: `NODE_NAME`, else
-/// `KUBERNETES_NODE_NAME`, else `HOSTNAME`, skipping empty values.
-pub fn node_name(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
-    ["NODE_NAME", "KUBERNETES_NODE_NAME", "HOSTNAME"]
-        .into_iter()
-        .filter_map(lookup)
-        .map(|value| value.trim().to_string())
-        .find(|value| !value.is_empty())
-}
-
 impl Client {
     /// Collects a snapshot of this node: every collector concurrently,
     /// fail-fast, with absent sources recorded in `sources`.
     pub async fn snapshot(&self, request: &SnapshotRequest) -> Result<Snapshot> {
-        request.os()?;
+        let os = request.os()?;
+        let inputs = DiscoveryInputs::from_env(request.kubeconfig.clone());
         let mut options = aicr_collect::Options::new(crate::VERSION, request.started_at);
         options.path = request.path.clone();
         options.node_name = request.node_name.clone();
         options.require_gpu = request.require_gpu;
+        options.os = os;
+        options.max_nodes_per_entry = request.max_nodes_per_entry;
+        options.cluster = discover_client(&inputs).await?;
         aicr_collect::snapshot(options).await
     }
 }
@@ -75,27 +76,6 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_node_name_comes_from_the_first_variable_set() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert_eq!(
-            node_name(env(&[("HOSTNAME", "h"), ("NODE_NAME", "n")])).as_deref(),
-            Some("n")
-        );
-        assert_eq!(
-            node_name(env(&[("NODE_NAME", " "), ("KUBERNETES_NODE_NAME", "k")])).as_deref(),
-            Some("k")
-        );
-        assert_eq!(node_name(env(&[])), None);
-    }
 
     #[test]
     fn os_values_are_the_recipes_with_their_aliases() {

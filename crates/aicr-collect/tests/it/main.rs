@@ -14,6 +14,7 @@ mod gpu;
 mod k8s;
 mod os;
 mod run;
+mod run_cluster;
 mod support;
 mod systemd;
 mod talos;
