@@ -4,32 +4,7 @@
 
 use serde_json::Value;
 
-/// A float as Go's `%v` prints it: the shortest digits that read back,
-/// with an exponent of at least two digits when the decimal exponent is
-/// below -4 or at least 6 (`1e+06`, `1.5e-05`), else plain (`123456`,
-/// `0.0001`).
-///
-/// Go decides on a fixed 6 for the shortest form (`strconv`'s `'g'` with
-/// precision -1), not on the digit count: `1234567` prints `1.234567e+06`.
-pub(crate) fn go_float(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let (mantissa, exp) = shortest_exponential(x);
-    if !(-4..6).contains(&exp) {
-        with_exponent(&mantissa, exp)
-    } else {
-        // Rust's Display is the shortest round-trip text without an
-        // exponent, which is Go's `%f` at the shortest precision.
-        format!("{x}")
-    }
-}
+pub(crate) use aicr_core::snapshot::go_float;
 
 /// A float as Go's `encoding/json` writes it: plain between 1e-6 and
 /// 1e21, else with an exponent whose leading zero is dropped (`1e-7`,
@@ -52,10 +27,6 @@ fn shortest_exponential(x: f64) -> (String, i32) {
     (mantissa.to_string(), exp.parse().unwrap_or(0))
 }
 
-fn with_exponent(mantissa: &str, exp: i32) -> String {
-    let sign = if exp < 0 { '-' } else { '+' };
-    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
-}
 
 /// A JSON value as Go's `json.Marshal` writes a decoded value: compact,
 /// object keys sorted by bytes, `<`, `>`, `&`, U+2028 and U+2029 escaped,

@@ -220,26 +220,32 @@ impl fmt::Display for Reading {
     }
 }
 
-/// A float as Go's `%v` prints it: the shortest text that reads back,
-/// with an exponent (`1e+21`, `1e-05`) below 1e-4 and from 1e21 on.
-fn go_float(x: f64) -> String {
+/// A float as Go's `%v` prints it: the shortest digits that read back,
+/// with an exponent of at least two digits when the decimal exponent is
+/// below -4 or at least 6 (`1e+06`, `1.5e-05`), else plain (`123456`,
+/// `0.0001`). Go decides on a fixed 6 for the shortest form (`strconv`'s
+/// `'g'` with precision -1), not on the digit count: `1234567` prints
+/// `1.234567e+06`.
+pub fn go_float(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
     if x.is_infinite() {
         return if x > 0.0 { "+Inf" } else { "-Inf" }.into();
     }
-    let abs = x.abs();
-    if abs != 0.0 && !(1e-4..1e21).contains(&abs) {
-        let text = format!("{x:e}");
-        let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
-        let (sign, digits) = match exp.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exp),
-        };
-        return format!("{mantissa}e{sign}{digits:0>2}");
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0" } else { "0" }.into();
     }
-    format!("{x}")
+    let text = format!("{x:e}");
+    let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        // Rust's Display is the shortest round-trip text without an
+        // exponent, which is Go's `%f` at the shortest precision.
+        return format!("{x}");
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
 }
 
 impl Serialize for Reading {
@@ -472,7 +478,10 @@ mod tests {
             (8.0, "8"),
             (2.75, "2.75"),
             (1e21, "1e+21"),
-            (1e20, "100000000000000000000"),
+            (1e20, "1e+20"),
+            (1e6, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (123_456.0, "123456"),
             (0.00001, "1e-05"),
             (0.0001, "0.0001"),
             (-2.5e-7, "-2.5e-07"),
