@@ -9,10 +9,11 @@ use crate::cli::CatalogArgs;
 /// `aicr validate` flags.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Recipe to check: file, `-` or http(s) URL.
+    /// Recipe to check: file, `-`, http(s) URL or cm://namespace/name.
     #[arg(short = 'r', long, required = true)]
     recipe: String,
-    /// Snapshot to check against: file, `-` or http(s) URL. Capturing
+    /// Snapshot to check against: file, `-`, http(s) URL or
+    /// cm://namespace/name. Capturing
     /// one from a live cluster is not supported yet.
     #[arg(short = 's', long)]
     snapshot: Option<String>,
@@ -33,18 +34,23 @@ pub struct ValidateArgs {
     fail_on_error: bool,
     #[command(flatten)]
     source: CatalogArgs,
-    /// Destination of the CTRF JSON report; `-` or nothing for stdout.
+    /// Destination of the CTRF JSON report: a file, `-` or nothing for
+    /// stdout, or cm://namespace/name.
     #[arg(short = 'o', long)]
     output: Option<String>,
+    /// Kubeconfig for cm:// sources and destinations [default:
+    /// $KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(short = 'k', long)]
+    kubeconfig: Option<std::path::PathBuf>,
 }
 
 /// `aicr diff` flags.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier snapshot: file, `-` or http(s) URL.
+    /// The earlier snapshot: file, `-`, http(s) URL or cm://namespace/name.
     #[arg(short = 'b', long)]
     baseline: Option<String>,
-    /// The later snapshot: file, `-` or http(s) URL.
+    /// The later snapshot: file, `-`, http(s) URL or cm://namespace/name.
     #[arg(long)]
     target: Option<String>,
     /// Exit with CONFLICT's status when anything drifted (the report is
@@ -54,9 +60,14 @@ pub struct DiffArgs {
     /// Output format: yaml, json, table [default: yaml].
     #[arg(short = 't', long)]
     format: Option<String>,
-    /// Destination file; `-` or nothing for stdout.
+    /// Destination: a file, `-` or nothing for stdout, or
+    /// cm://namespace/name.
     #[arg(short = 'o', long)]
     output: Option<String>,
+    /// Kubeconfig for cm:// sources and destinations [default:
+    /// $KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(short = 'k', long)]
+    kubeconfig: Option<std::path::PathBuf>,
 }
 
 /// Runs `aicr validate`.
@@ -81,11 +92,12 @@ pub fn validate(args: ValidateArgs) -> Result<()> {
     }
     let output = Output::parse(args.output.as_deref().unwrap_or("-"))?;
     let catalog = aicr::CatalogSource::choose(args.source.catalog, args.source.data, None);
-    let client = Client::open(&catalog)?;
+    let client = Client::open(&catalog)?.with_kubeconfig(args.kubeconfig);
     let recipe = client.read_recipe_blocking(&recipe_input)?;
     let snapshot = client.read_snapshot_blocking(&snapshot_input)?;
     let report = client.validate(&recipe, &snapshot, &request)?;
-    output.write(Format::Json.render(&report).as_bytes())?;
+    let text = Format::Json.render(&report);
+    client.write_output_blocking(&output, Format::Json, &text, crate::cli::now())?;
     let summary = &report.results.summary;
     if args.fail_on_error && report.has_failures() {
         return Err(Error::new(
@@ -115,7 +127,7 @@ pub fn diff(args: DiffArgs) -> Result<()> {
     }
     let format = Format::parse(args.format.as_deref().unwrap_or("yaml"))?;
     let output = Output::parse(args.output.as_deref().unwrap_or("-"))?;
-    let client = Client::embedded()?;
+    let client = Client::embedded()?.with_kubeconfig(args.kubeconfig);
     let report = client.diff(
         (&client.read_snapshot_blocking(&b_input)?, &baseline),
         (&client.read_snapshot_blocking(&t_input)?, &target),
@@ -124,7 +136,12 @@ pub fn diff(args: DiffArgs) -> Result<()> {
         Format::Table => report.render_table(),
         other => other.render(&report),
     };
-    output.write(text.as_bytes())?;
+    if format == Format::Table && matches!(output, Output::ConfigMap { .. }) {
+        return Err(Error::invalid(
+            "table output cannot be written to a ConfigMap",
+        ));
+    }
+    client.write_output_blocking(&output, format, &text, crate::cli::now())?;
     if args.fail_on_drift && report.has_drift() {
         return Err(Error::new(
             Code::Conflict,

@@ -156,7 +156,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Verify(args)) => crate::bundle_cmd::verify(args),
         Some(Command::Validate(args)) => crate::check_cmd::validate(args),
         Some(Command::Diff(args)) => crate::check_cmd::diff(args),
-        Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args),
+        Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args, cli.debug),
     };
     match result {
         Ok(()) => 0,
@@ -211,7 +211,8 @@ fn recipe(args: RecipeArgs) -> Result<()> {
     let client = Client::open(&plan.catalog)?;
     let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
     warn_excluded(&recipe);
-    plan.output.write(plan.format.render(&recipe).as_bytes())
+    let text = plan.format.render(&recipe);
+    client.write_output_blocking(&plan.output, plan.format, &text, now())
 }
 
 fn query(args: QueryArgs) -> Result<()> {
@@ -234,6 +235,16 @@ fn warn_excluded(recipe: &RecipeResult) {
             escape(&w.reason)
         ));
     }
+}
+
+/// Seconds since the epoch: the clock is read here, at the edge, and
+/// passed in (ConfigMap timestamps, snapshot start).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// Writes a line to stderr. A closed or full stderr must not turn into a

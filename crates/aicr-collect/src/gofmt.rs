@@ -27,7 +27,6 @@ fn shortest_exponential(x: f64) -> (String, i32) {
     (mantissa.to_string(), exp.parse().unwrap_or(0))
 }
 
-
 /// A JSON value as Go's `json.Marshal` writes a decoded value: compact,
 /// object keys sorted by bytes, `<`, `>`, `&`, U+2028 and U+2029 escaped,
 /// floats as [`json_float`]. Integers beyond `i64` are floats, as the

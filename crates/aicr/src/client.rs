@@ -1,6 +1,6 @@
 //! [`Client`]: every AICR operation as a method over one immutable catalog.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use aicr_bundle::{BundleOptions, FileTree, VerifyReport};
@@ -15,7 +15,10 @@ use aicr_core::diff::DiffReport;
 use aicr_core::snapshot::{MAX_SNAPSHOT_BYTES, Snapshot};
 use aicr_core::validate::{CtrfReport, Phase, ValidateOptions};
 
-use crate::io::{Input, MAX_DOCUMENT_BYTES};
+use aicr_core::output::Format;
+
+use crate::cluster::Connection;
+use crate::io::{Input, MAX_DOCUMENT_BYTES, Output};
 use crate::request::CatalogSource;
 use crate::request::ValidateRequest;
 
@@ -32,6 +35,9 @@ pub struct Client {
     /// parsed once per process by the first call that resolves, so a
     /// command that only bundles a recipe file never parses them.
     catalog: Option<Arc<Catalog>>,
+    /// The cluster, for `cm://` sources and destinations; connected on
+    /// first use.
+    cluster: Connection,
 }
 
 impl Client {
@@ -56,6 +62,7 @@ impl Client {
         Ok(Client {
             components: catalog.components().clone(),
             catalog: Some(catalog),
+            cluster: Connection::default(),
         })
     }
 
@@ -64,7 +71,45 @@ impl Client {
         Ok(Client {
             components: embedded_components()?,
             catalog: None,
+            cluster: Connection::default(),
         })
+    }
+
+    /// This client with `cm://` reads and writes going through
+    /// `kubeconfig` (`--kubeconfig`) instead of discovery.
+    pub fn with_kubeconfig(mut self, kubeconfig: Option<PathBuf>) -> Self {
+        self.cluster = Connection::new(kubeconfig);
+        self
+    }
+
+    /// Writes a rendered document to `output`: stdout, a file (atomically)
+    /// or a ConfigMap, stamped with `now` (seconds since the epoch, read by
+    /// the caller).
+    pub async fn write_output(
+        &self,
+        output: &Output,
+        format: Format,
+        text: &str,
+        now: u64,
+    ) -> Result<()> {
+        self.cluster.write(output, format, text, now).await
+    }
+
+    /// [`Client::write_output`] for synchronous callers; a runtime is used
+    /// only for a ConfigMap.
+    pub fn write_output_blocking(
+        &self,
+        output: &Output,
+        format: Format,
+        text: &str,
+        now: u64,
+    ) -> Result<()> {
+        match output {
+            Output::ConfigMap { .. } => {
+                crate::block_on(self.cluster.write(output, format, text, now))
+            }
+            _ => output.write(text.as_bytes()),
+        }
     }
 
     /// The registry and the files components refer to.
@@ -119,14 +164,14 @@ impl Client {
     /// Reads a recipe for bundling from `input` (see
     /// [`Client::parse_recipe`]).
     pub async fn read_recipe(&self, input: &Input) -> Result<RecipeResult> {
-        let bytes = input.read(MAX_DOCUMENT_BYTES).await;
+        let bytes = self.cluster.read(input, MAX_DOCUMENT_BYTES).await;
         self.recipe_from(input, bytes)
     }
 
     /// [`Client::read_recipe`] for synchronous callers; a runtime is
     /// started only for a remote source.
     pub fn read_recipe_blocking(&self, input: &Input) -> Result<RecipeResult> {
-        let bytes = input.read_blocking(MAX_DOCUMENT_BYTES);
+        let bytes = self.cluster.read_blocking(input, MAX_DOCUMENT_BYTES);
         self.recipe_from(input, bytes)
     }
 
@@ -140,7 +185,9 @@ impl Client {
         };
         let bytes = bytes.map_err(|e| match e.code() {
             // The reference's wording for a missing local recipe.
-            Code::NotFound => Error::not_found(format!("recipe file not found: {shown}")),
+            Code::NotFound if matches!(input, Input::File(_)) => {
+                Error::not_found(format!("recipe file not found: {shown}"))
+            }
             _ => e.context(format!("reading recipe {shown}")),
         })?;
         self.parse_recipe(&bytes, &shown)
@@ -247,14 +294,15 @@ impl Client {
     /// Reads a snapshot from `input` (file, `-` or `http(s)://`), capped
     /// at 1 MiB and parsed strictly (see [`Snapshot::parse`]).
     pub async fn read_snapshot(&self, input: &Input) -> Result<Snapshot> {
-        let bytes = input.read(MAX_SNAPSHOT_BYTES).await;
+        let bytes = self.cluster.read(input, MAX_SNAPSHOT_BYTES).await;
         snapshot_from(input, bytes)
     }
 
     /// [`Client::read_snapshot`] for synchronous callers; a runtime is
     /// started only for a remote source.
     pub fn read_snapshot_blocking(&self, input: &Input) -> Result<Snapshot> {
-        read_snapshot_blocking(input)
+        let bytes = self.cluster.read_blocking(input, MAX_SNAPSHOT_BYTES);
+        snapshot_from(input, bytes)
     }
 
     /// The drift from `baseline` to `target`; the sources name them in
@@ -313,15 +361,18 @@ fn embedded_components() -> Result<Arc<Components>> {
 }
 
 /// [`Client::read_snapshot_blocking`], for planning before a client exists.
+/// A ConfigMap source connects through discovery for this read alone.
 pub(crate) fn read_snapshot_blocking(input: &Input) -> Result<Snapshot> {
-    let bytes = input.read_blocking(MAX_SNAPSHOT_BYTES);
+    let bytes = Connection::default().read_blocking(input, MAX_SNAPSHOT_BYTES);
     snapshot_from(input, bytes)
 }
 
 fn snapshot_from(input: &Input, bytes: Result<Vec<u8>>) -> Result<Snapshot> {
     let shown = input.describe();
     let bytes = bytes.map_err(|e| match e.code() {
-        Code::NotFound => Error::not_found(format!("snapshot file not found: {shown}")),
+        Code::NotFound if matches!(input, Input::File(_)) => {
+            Error::not_found(format!("snapshot file not found: {shown}"))
+        }
         _ => e.context(format!("reading snapshot {shown}")),
     })?;
     Snapshot::parse(&bytes, &shown)

@@ -12,7 +12,8 @@ use aicr_core::{Code, Error, Result};
 pub const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024;
 
 /// A document source: `-` (stdin), a local path, an `http(s)://` URL, or
-/// (not yet readable) `cm://namespace/name` and `oci://` references.
+/// `cm://namespace/name` (read through a [`crate::Client`]) and (not yet
+/// readable) `oci://` references.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// Standard input, named explicitly with `-`.
@@ -105,7 +106,7 @@ impl Input {
     /// [`Input::read`] for synchronous callers: a runtime is started only
     /// when the source is remote.
     pub fn read_blocking(&self, limit: u64) -> Result<Vec<u8>> {
-        if self.is_remote() {
+        if matches!(self, Input::Http(_)) {
             crate::block_on(self.read(limit))
         } else {
             self.read_local(limit)
@@ -116,8 +117,8 @@ impl Input {
         match self {
             Input::Stdin => read_capped(std::io::stdin().lock(), limit, "standard input"),
             Input::File(path) => read_file(path, limit),
-            Input::ConfigMap { .. } => Err(Error::invalid(format!(
-                "{}: reading ConfigMaps comes with the snapshot command; save the document to a file and pass its path",
+            Input::ConfigMap { .. } => Err(Error::internal(format!(
+                "{}: a ConfigMap is read through a Client, which holds the cluster connection",
                 self.describe()
             ))),
             Input::Oci(_) => Err(Error::invalid(format!(
@@ -186,7 +187,8 @@ pub(crate) fn too_large(what: &str, limit: u64) -> Error {
 }
 
 /// Where a document goes: stdout (empty or `-`), a local file (written
-/// atomically), or (not yet writable) a ConfigMap or OCI reference.
+/// atomically), a ConfigMap (written through a [`crate::Client`]) or (not
+/// yet writable) an OCI reference.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Output {
     /// Standard output.
@@ -227,8 +229,8 @@ impl Output {
         match self {
             Output::Stdout => write_stdout(bytes),
             Output::File(path) => aicr_bundle::write_file(path, bytes),
-            Output::ConfigMap { namespace, name } => Err(Error::invalid(format!(
-                "cm://{namespace}/{name}: writing ConfigMaps comes with the snapshot command; write to a file instead"
+            Output::ConfigMap { namespace, name } => Err(Error::internal(format!(
+                "cm://{namespace}/{name}: a ConfigMap is written through Client::write_output, which holds the cluster connection"
             ))),
             Output::Oci(reference) => Err(Error::invalid(format!(
                 "{}: OCI output is not supported yet; write to a directory and push it with your registry tooling",

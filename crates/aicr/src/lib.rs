@@ -29,13 +29,16 @@
 //! assert!(text.contains("gpu-operator"));
 //! ```
 
+mod agent;
 mod client;
+mod cluster;
 mod http;
 mod io;
 mod request;
 mod schema;
 mod snapshot;
 
+pub use agent::{AgentRequest, default_image};
 pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
@@ -48,6 +51,7 @@ pub use snapshot::SnapshotRequest;
 
 pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};
+pub use aicr_collect::cluster::agent::{AgentOptions, AgentPhase, AgentProgress};
 pub use aicr_core::catalog::FetchedFiles;
 pub use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};
 pub use aicr_core::diff::{Change, ChangeKind, DiffReport};
@@ -67,13 +71,19 @@ pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 /// Output formats of documents.
 pub use aicr_core::output::Format;
 
-/// Runs `future` to completion on a new single-threaded tokio runtime: the
-/// bridge for synchronous frontends (the CLI) to the async operations. An
-/// async caller (the server) awaits the operations instead.
+/// Runs `future` to completion on the process's single-threaded tokio
+/// runtime: the bridge for synchronous frontends (the CLI) to the async
+/// operations. One runtime for the process, because a Kubernetes client
+/// made in one call only works on the runtime it was made on. An async
+/// caller (the server) awaits the operations instead.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a single-threaded tokio runtime needs only an epoll instance")
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a single-threaded tokio runtime needs only an epoll instance")
+        })
         .block_on(future)
 }

@@ -4,6 +4,7 @@
 // clippy.toml rules are for library code.
 #![allow(clippy::disallowed_methods)]
 
+mod agent;
 mod bundle;
 mod check;
 mod external;
