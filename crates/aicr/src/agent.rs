@@ -165,3 +165,82 @@ impl Client {
         agent::run_agent_until(&kube, &options, progress, logs, cancel).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aicr_core::Code;
+
+    fn request() -> AgentRequest {
+        AgentRequest {
+            namespace: "gpu".into(),
+            ..AgentRequest::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_references() {
+        let opts = request().options().unwrap();
+        assert_eq!(opts.image, default_image());
+        assert_eq!(opts.output.to_string(), "cm://gpu/aicr-snapshot");
+        assert_eq!(
+            (opts.job_name.as_str(), opts.cleanup, opts.privileged),
+            ("aicr", true, true)
+        );
+        let zero = AgentRequest {
+            timeout: Duration::ZERO,
+            ..request()
+        };
+        assert_eq!(zero.options().unwrap().timeout, DEFAULT_TIMEOUT);
+        let cm = AgentRequest {
+            output: Some("cm://other/snap".into()),
+            ..request()
+        };
+        assert_eq!(cm.options().unwrap().output.to_string(), "cm://other/snap");
+    }
+
+    #[test]
+    fn checks_run_in_the_references_order() {
+        // Every flag is wrong; each fix reveals the next check.
+        let mut r = AgentRequest {
+            os: Some("windows".into()),
+            require_gpu: true,
+            runtime_class: Some("nvidia".into()),
+            output: Some("cm://nsonly".into()),
+            node_selector: vec!["novalue".into()],
+            toleration: vec!["k:Bad".into()],
+            requests: Some("cpu=-1".into()),
+            limits: Some("cpu=1,cpu=2".into()),
+            ..request()
+        };
+        let mut messages = Vec::new();
+        loop {
+            let err = r.options().unwrap_err();
+            assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+            messages.push(err.to_string());
+            match messages.len() {
+                1 => r.os = None,
+                2 => r.runtime_class = None,
+                3 => r.output = None,
+                4 => r.node_selector.clear(),
+                5 => r.toleration.clear(),
+                6 => r.requests = None,
+                _ => break,
+            }
+        }
+        let expected = [
+            "--os",
+            "mutually exclusive",
+            "cm://",
+            "expected key=value",
+            "taint effect",
+            "--requests",
+            "--limits",
+        ];
+        for (message, needle) in messages.iter().zip(expected) {
+            assert!(message.contains(needle), "{message} lacks {needle}");
+        }
+        r.limits = None;
+        assert!(r.options().is_ok());
+    }
+}
