@@ -11,6 +11,9 @@ use serde_json::Value;
 const NS: &str = "aicr-ns";
 const SNAPSHOT: &str = "kind: Snapshot\napiVersion: aicr.nvidia.com/v1alpha1\nmetadata:\n  source-node: gpu-1\nmeasurements:\n  - type: K8s\n    subtypes:\n      - subtype: server\n        data:\n          version: v1.33.5-eks-3025e55\n";
 
+/// A snapshot meeting the eks/h100/ubuntu/training recipe's constraints.
+const PASSING: &str = "kind: Snapshot\napiVersion: aicr.nvidia.com/v1alpha1\nmetadata:\n  timestamp: \"2026-01-30T12:00:00Z\"\nmeasurements:\n  - type: K8s\n    subtypes:\n      - subtype: server\n        data:\n          version: v1.33.5-eks-3025e55\n  - type: OS\n    subtypes:\n      - subtype: release\n        data:\n          ID: ubuntu\n          VERSION_ID: \"24.04\"\n      - subtype: sysctl\n        data:\n          /proc/sys/kernel/osrelease: 6.8.0-1028-aws\n";
+
 /// The double on its own runtime (the binary blocks the test's thread),
 /// and a directory with a kubeconfig pointing at it.
 struct Cluster {
@@ -285,12 +288,28 @@ fn a_recipe_written_to_a_configmap_validates_from_it() {
     assert!(stamp.ends_with('Z') && stamp.len() == 20, "{stamp}");
 
     let snapshot = cluster.path("s.yaml");
-    std::fs::write(&snapshot, SNAPSHOT).unwrap();
-    let (status, out, err) =
-        cluster.run(&["validate", "-r", uri, "-s", snapshot.to_str().unwrap()]);
-    assert!(status == 0 || status == 8, "{err}");
-    let report: Value = serde_json::from_str(&out).expect("a CTRF report");
-    assert_eq!(report["reportFormat"], "CTRF");
+    std::fs::write(&snapshot, PASSING).unwrap();
+    let report_uri = "cm://recipes/report";
+    let (status, out, err) = cluster.run(&[
+        "validate",
+        "-r",
+        uri,
+        "-s",
+        snapshot.to_str().unwrap(),
+        "-o",
+        report_uri,
+    ]);
+    assert_eq!((status, out.as_str()), (0, ""), "{err}");
+    let cm = cluster
+        .server
+        .get_json("configmaps", "recipes", "report")
+        .expect("report written");
+    assert_eq!(cm["data"]["format"], "json");
+    let text = cm["data"]["snapshot.json"].as_str().unwrap();
+    assert!(!text.ends_with('\n'), "JSON is stored without its newline");
+    let report: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(report["results"]["summary"]["failed"], 0, "{text}");
+    assert_eq!(report["results"]["summary"]["passed"], 4, "{text}");
 
     // A missing ConfigMap is NOT_FOUND from the reader.
     let (status, _, err) = cluster.run(&[
