@@ -53,6 +53,32 @@ fn a_local_snapshot_records_missing_sources_as_absent_and_exits_zero() {
     );
     assert!(snapshot.metadata.contains_key("timestamp"));
     assert_eq!(snapshot.metadata["version"], aicr::VERSION);
+
+    // No cluster: the Kubernetes sources are absent, in the reference's
+    // empty shape (case 21).
+    let status = |source: &str| {
+        snapshot
+            .sources
+            .iter()
+            .find(|s| s.source == source)
+            .unwrap_or_else(|| panic!("no status for {source}"))
+            .status
+    };
+    assert_eq!(status("K8s"), SourceState::Absent);
+    assert_eq!(status("NodeTopology"), SourceState::Absent);
+    let k8s = snapshot.measurement(MeasurementType::K8s).unwrap();
+    let names: Vec<_> = k8s.subtypes.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["server", "image", "policy", "node"]);
+    assert!(k8s.subtypes.iter().all(|s| s.data.is_empty()));
+    assert_eq!(
+        snapshot.reading("NodeTopology.summary.node-count").unwrap(),
+        &aicr::Reading::Int(0)
+    );
+    if !std::path::Path::new("/run/systemd/private").exists() {
+        assert_eq!(status("SystemD"), SourceState::Absent);
+        let systemd = snapshot.measurement(MeasurementType::SystemD).unwrap();
+        assert!(systemd.subtypes.is_empty());
+    }
 }
 
 #[test]
