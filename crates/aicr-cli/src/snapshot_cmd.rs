@@ -116,14 +116,13 @@ pub fn snapshot(args: SnapshotArgs, debug: bool) -> Result<()> {
         limits: args.agent.limits,
         debug,
         output: args.output,
-        kubeconfig: args.agent.kubeconfig,
     };
     // Checked with the other flags, before the cluster is touched, though
     // the agent always writes YAML.
     Format::parse(args.format.as_deref().unwrap_or("yaml"))?;
     request.options()?;
     let destination = request.destination()?;
-    let client = Client::embedded()?;
+    let client = Client::embedded()?.with_kubeconfig(args.agent.kubeconfig);
     let mut progress = Progress::new();
     let yaml = block_on(client.run_agent(&request, |p| progress.show(&p), tokio::io::stderr()))?;
     match destination {
@@ -144,7 +143,6 @@ fn local(args: SnapshotArgs) -> Result<()> {
         require_gpu: args.require_gpu,
         os: args.os,
         max_nodes_per_entry: args.max_nodes_per_entry as usize,
-        kubeconfig: args.agent.kubeconfig.clone(),
         ..SnapshotRequest::default()
     };
     let request = from_environment(request);

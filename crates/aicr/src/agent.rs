@@ -2,7 +2,6 @@
 //! the agent's options in the reference's validation order, and the run
 //! (deploy a Job, wait, read the snapshot back, clean up).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aicr_collect::cluster::agent::{self, AgentOptions, AgentProgress, DEFAULT_TIMEOUT};
@@ -10,7 +9,6 @@ use aicr_core::Result;
 use tokio::io::AsyncWrite;
 
 use crate::Client;
-use crate::cluster::Connection;
 use crate::io::Output;
 
 /// The agent-mode flags of `aicr snapshot` as the user gave them; the
@@ -53,8 +51,6 @@ pub struct AgentRequest {
     pub debug: bool,
     /// `--output`: stdout, a file or `cm://namespace/name`.
     pub output: Option<String>,
-    /// `--kubeconfig`; `None` is discovery.
-    pub kubeconfig: Option<PathBuf>,
 }
 
 impl Default for AgentRequest {
@@ -78,7 +74,6 @@ impl Default for AgentRequest {
             limits: None,
             debug: false,
             output: None,
-            kubeconfig: None,
         }
     }
 }
@@ -150,12 +145,9 @@ impl Client {
         W: AsyncWrite + Unpin,
     {
         let options = request.options()?;
-        let kube = Connection::new(request.kubeconfig.clone())
-            .get()
-            .await
-            .map_err(|e| {
-                e.context("the snapshot agent runs as a Job and needs a cluster (or use --local)")
-            })?;
+        let kube = self.cluster.get().await.map_err(|e| {
+            e.context("the snapshot agent runs as a Job and needs a cluster (or use --local)")
+        })?;
         let cancel = async {
             // Without a signal handler, run until done rather than stop at once.
             if tokio::signal::ctrl_c().await.is_err() {

@@ -35,9 +35,9 @@ pub struct Client {
     /// parsed once per process by the first call that resolves, so a
     /// command that only bundles a recipe file never parses them.
     catalog: Option<Arc<Catalog>>,
-    /// The cluster, for `cm://` sources and destinations; connected on
+    /// The cluster, for `cm://` sources and destinations, snapshots and the agent; connected on
     /// first use.
-    cluster: Connection,
+    pub(crate) cluster: Connection,
 }
 
 impl Client {

@@ -20,14 +20,14 @@ use crate::io::{Input, Output};
 #[derive(Clone, Default)]
 pub(crate) struct Connection {
     kubeconfig: Option<PathBuf>,
-    client: Arc<OnceCell<kube::Client>>,
+    discovered: Arc<OnceCell<Discovered>>,
 }
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
             .field("kubeconfig", &self.kubeconfig)
-            .field("connected", &self.client.initialized())
+            .field("discovered", &self.discovered.initialized())
             .finish()
     }
 }
@@ -37,16 +37,29 @@ impl Connection {
     pub(crate) fn new(kubeconfig: Option<PathBuf>) -> Self {
         Connection {
             kubeconfig,
-            client: Arc::default(),
+            discovered: Arc::default(),
         }
     }
 
-    /// The client, connecting on the first call.
-    pub(crate) async fn get(&self) -> Result<kube::Client> {
-        self.client
-            .get_or_try_init(|| connect(self.kubeconfig.clone()))
+    /// The cluster, or why there is none; discovered on the first call.
+    pub(crate) async fn discover(&self) -> Result<Discovered> {
+        self.discovered
+            .get_or_try_init(|| async {
+                discover_client(&DiscoveryInputs::from_env(self.kubeconfig.clone())).await
+            })
             .await
             .cloned()
+    }
+
+    /// The client. Finding no cluster is an error here: every caller needs
+    /// one (a ConfigMap, the agent).
+    pub(crate) async fn get(&self) -> Result<kube::Client> {
+        match self.discover().await? {
+            Discovered::Client(client) => Ok(client),
+            Discovered::Absent { reason } => Err(Error::internal(format!(
+                "failed to create Kubernetes client: no cluster found ({reason}); pass --kubeconfig or set KUBECONFIG"
+            ))),
+        }
     }
 
     /// Reads a whole document: a ConfigMap through this connection, every
@@ -96,16 +109,5 @@ impl Connection {
         };
         let timestamp = aicr_core::time::rfc3339(now, None);
         configmap::write_document(&self.get().await?, &target, format, text, &timestamp).await
-    }
-}
-
-/// Discovers the cluster. Finding none is an error here: every caller
-/// needs one (a ConfigMap, the agent).
-async fn connect(kubeconfig: Option<PathBuf>) -> Result<kube::Client> {
-    match discover_client(&DiscoveryInputs::from_env(kubeconfig)).await? {
-        Discovered::Client(client) => Ok(client),
-        Discovered::Absent { reason } => Err(Error::internal(format!(
-            "failed to create Kubernetes client: no cluster found ({reason}); pass --kubeconfig or set KUBECONFIG"
-        ))),
     }
 }

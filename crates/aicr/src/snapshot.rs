@@ -3,13 +3,10 @@
 //! it reads at the edge and passes in.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 use aicr_core::criteria::Os;
 use aicr_core::snapshot::Snapshot;
 use aicr_core::{Error, Result};
-
-use aicr_collect::cluster::{DiscoveryInputs, discover_client};
 
 use crate::Client;
 
@@ -33,10 +30,6 @@ pub struct SnapshotRequest {
     pub path: Option<OsString>,
     /// When the snapshot starts, in seconds since the Unix epoch.
     pub started_at: u64,
-    /// `--kubeconfig`; otherwise `$KUBECONFIG`, `~/.kube/config`, then
-    /// the pod's service account. No cluster found is not an error: the
-    /// Kubernetes sources are recorded as absent.
-    pub kubeconfig: Option<PathBuf>,
 }
 
 impl SnapshotRequest {
@@ -58,17 +51,18 @@ impl SnapshotRequest {
 
 impl Client {
     /// Collects a snapshot of this node: every collector concurrently,
-    /// fail-fast, with absent sources recorded in `sources`.
+    /// fail-fast, with absent sources recorded in `sources`. The cluster is
+    /// this client's ([`Client::with_kubeconfig`], else discovery); none
+    /// found makes the Kubernetes sources absent, not an error.
     pub async fn snapshot(&self, request: &SnapshotRequest) -> Result<Snapshot> {
         let os = request.os()?;
-        let inputs = DiscoveryInputs::from_env(request.kubeconfig.clone());
         let mut options = aicr_collect::Options::new(crate::VERSION, request.started_at);
         options.path = request.path.clone();
         options.node_name = request.node_name.clone();
         options.require_gpu = request.require_gpu;
         options.os = os;
         options.max_nodes_per_entry = request.max_nodes_per_entry;
-        options.cluster = discover_client(&inputs).await?;
+        options.cluster = self.cluster.discover().await?;
         aicr_collect::snapshot(options).await
     }
 }
