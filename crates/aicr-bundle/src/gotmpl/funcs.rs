@@ -49,54 +49,9 @@ pub(super) fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Formats a float as Go's `strconv.FormatFloat(f, 'g', -1, 64)`.
-pub(super) fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    // Rust's `{:e}` is the shortest round-trip form: `d.ddde<exp>`.
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    // Shortest 'g' switches to the exponent form outside [-4, 6).
-    if !(-4..6).contains(&exp) {
-        return exp_form(sign, &digits, exp);
-    }
-    let point = exp + 1;
-    if point <= 0 {
-        format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
-    } else if point as usize >= digits.len() {
-        format!(
-            "{sign}{digits}{}",
-            "0".repeat(point as usize - digits.len())
-        )
-    } else {
-        let (int, frac) = digits.split_at(point as usize);
-        format!("{sign}{int}.{frac}")
-    }
-}
-
-fn exp_form(sign: &str, digits: &str, exp: i32) -> String {
-    let (first, rest) = digits.split_at(1);
-    let frac = if rest.is_empty() {
-        String::new()
-    } else {
-        format!(".{rest}")
-    };
-    let esign = if exp < 0 { '-' } else { '+' };
-    format!("{sign}{first}{frac}e{esign}{:02}", exp.abs())
-}
+/// Go's `%v` of a float (`strconv.FormatFloat(f, 'g', -1, 64)`), shared
+/// with snapshot readings.
+pub(super) use aicr_core::snapshot::go_float;
 
 /// Formats a number as Go prints the decoded YAML value.
 pub(super) fn go_number(n: &serde_json::Number) -> String {
