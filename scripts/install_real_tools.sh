@@ -5,7 +5,9 @@
 #
 #   target/tools/venv          Python venv with helm-python-sdk (Helm v4's Go
 #                              SDK as a library: loads and renders charts) and
-#                              schemathesis (fuzzes aicrd from its OpenAPI)
+#                              schemathesis (fuzzes aicrd from its OpenAPI),
+#                              cyclonedx-python-lib (validates bom.cdx.json
+#                              against the CycloneDX 1.6 schema)
 #   target/tools/node_modules  @kubernetes-models/argo-cd and /flux-cd (JSON
 #                              schema validators generated from the Argo CD and
 #                              Flux CRDs), kubernetes-models (core API), ajv,
@@ -23,7 +25,7 @@ tools="${AICR_TOOLS_DIR:-$root/target/tools}"
 mkdir -p "$tools"
 
 # Pinned versions: what the checks were written and run against.
-py_pkgs=(helm-python-sdk==0.2.2 schemathesis==4.32.5)
+py_pkgs=(helm-python-sdk==0.2.2 schemathesis==4.32.5 'cyclonedx-python-lib[json-validation]==11.12.0')
 npm_pkgs=(
   @kubernetes-models/argo-cd@4.0.0
   @kubernetes-models/flux-cd@4.0.0
@@ -39,7 +41,7 @@ if [ ! -x "$py" ]; then
   echo "install_real_tools: creating venv $tools/venv"
   python3 -m venv "$tools/venv"
 fi
-if ! "$py" -c 'import helm_python, schemathesis' 2>/dev/null; then
+if ! "$py" -c 'import helm_python, schemathesis, cyclonedx.validation.json, jsonschema' 2>/dev/null; then
   echo "install_real_tools: pip install ${py_pkgs[*]}"
   "$py" -m pip install --quiet --disable-pip-version-check "${py_pkgs[@]}"
 fi

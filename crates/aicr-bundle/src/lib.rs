@@ -16,6 +16,7 @@ pub use tree::{FileTree, GeneratedFile};
 pub mod archive;
 pub mod argocd;
 pub mod argocd_helm;
+pub mod bom;
 pub mod checksum;
 pub mod flux;
 pub mod helm;
@@ -34,9 +35,10 @@ use aicr_core::error::Result;
 use aicr_core::recipe::RecipeResult;
 
 /// Builds the bundle for `recipe` with the deployer chosen in `options`:
-/// the values pipeline, then the deployer, then `checksums.txt` over
-/// every other file. Pure: nothing is read but the catalog and the
-/// external manifests already `fetched`, and nothing is written.
+/// the values pipeline, then the deployer, then the chart bill of
+/// materials (`bom.cdx.json`), then `checksums.txt` over every other
+/// file. Pure: nothing is read but the catalog and the external
+/// manifests already `fetched`, and nothing is written.
 pub fn bundle(
     catalog: &Components,
     recipe: &RecipeResult,
@@ -61,6 +63,7 @@ pub fn bundle(
         Deployer::ArgocdHelm => argocd_helm::generate(&prepared, options)?,
         Deployer::Flux => flux::generate(&prepared, options)?,
     };
+    tree.insert(bom::BOM_FILE, bom::render(&prepared, options, &[]));
     checksum::add_checksums(&mut tree);
     Ok(tree)
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod argocd_helm;
+mod bom;
 mod corpus;
 mod determinism;
 mod gotmpl;

@@ -21,7 +21,13 @@ fn is_prose_or_script(path: &str) -> bool {
     base.ends_with(".md")
         || matches!(
             base,
-            "deploy.sh" | "undeploy.sh" | "install.sh" | "checksums.txt" | ".aicr-bundle"
+            "deploy.sh"
+                | "undeploy.sh"
+                | "install.sh"
+                | "checksums.txt"
+                | ".aicr-bundle"
+                // Ours alone: the reference writes no BOM (tests/it/bom.rs checks it).
+                | "bom.cdx.json"
         )
 }
 
@@ -475,4 +481,74 @@ fn config_supplies_bundle_defaults_and_flags_win() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out2.join("app-of-apps.yaml").is_file());
+}
+
+/// Every deployer's `bom.cdx.json` validates against the CycloneDX 1.6
+/// JSON schema, checked by CycloneDX's own Python library (strict:
+/// unknown keys are errors) from the tools venv that
+/// scripts/install_real_tools.sh makes.
+#[test]
+fn the_bom_of_every_deployer_matches_the_cyclonedx_schema() {
+    let Some(conf) = conformance_dir() else {
+        return;
+    };
+    let python = aicr_test_support::repo_root().join("target/tools/venv/bin/python");
+    let has_cyclonedx = python.is_file()
+        && std::process::Command::new(&python)
+            .args(["-c", "import cyclonedx.validation.json, jsonschema"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !has_cyclonedx {
+        assert!(
+            std::env::var_os("AICR_REQUIRE_REAL_TOOLS").is_none(),
+            "cyclonedx-python-lib is missing from the tools venv: run scripts/install_real_tools.sh"
+        );
+        eprintln!("skipped: run scripts/install_real_tools.sh for the CycloneDX validator");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut boms = Vec::new();
+    for deployer in DEPLOYERS {
+        let out = tmp.path().join(deployer);
+        let (code, _, err) = run([
+            "bundle",
+            "-r",
+            recipe_of(&conf, "eks-gb200-ubuntu-inference-dynamo-helm")
+                .to_str()
+                .unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--catalog",
+            &catalog_of(&conf),
+            "--deployer",
+            deployer,
+            "--repo",
+            "https://git.example.com/org/gitops.git",
+        ]);
+        assert_eq!(code, 0, "{deployer}: {err}");
+        boms.push(out.join("bom.cdx.json"));
+    }
+    let script = "import sys\n\
+        from cyclonedx.validation.json import JsonStrictValidator\n\
+        from cyclonedx.schema import SchemaVersion\n\
+        v = JsonStrictValidator(SchemaVersion.V1_6)\n\
+        bad = 0\n\
+        for p in sys.argv[1:]:\n\
+        \x20   e = v.validate_str(open(p).read())\n\
+        \x20   if e is not None:\n\
+        \x20       bad += 1\n\
+        \x20       print(p, e.data.message)\n\
+        sys.exit(1 if bad else 0)\n";
+    let check = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(&boms)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
