@@ -12,9 +12,12 @@
 #                              schema validators generated from the Argo CD and
 #                              Flux CRDs), kubernetes-models (core API), ajv,
 #                              yaml, ctrf (the CTRF JSON schema that
-#                              `aicr validate` reports are checked against)
-#   ShellCheck                 Debian package `shellcheck`, installed when
-#                              missing and root
+#                              `aicr validate` reports are checked against),
+#                              mermaid and jsdom (Mermaid's own parser reads
+#                              `aicr recipe -t mermaid`)
+#   Debian packages            shellcheck (scripts), graphviz (`dot` renders
+#                              `aicr recipe -t dot`), installed when missing
+#                              and root
 #
 # kubectl (for `kubectl kustomize`) is used when the machine has it; it is
 # not installed here.
@@ -33,6 +36,8 @@ npm_pkgs=(
   ajv@8.17.1
   yaml@2.8.1
   ctrf@0.3.0
+  mermaid@11.17.2
+  jsdom@26.1.0
 )
 
 # --- Python ---------------------------------------------------------------
@@ -59,14 +64,21 @@ if [ "$need_npm" = 1 ]; then
   (cd "$tools" && npm install --no-audit --no-fund --loglevel=error "${npm_pkgs[@]}")
 fi
 
-# --- shellcheck -----------------------------------------------------------
-if ! command -v shellcheck >/dev/null 2>&1; then
+# --- Debian packages ------------------------------------------------------
+# command:package pairs; installed when the command is missing and we are
+# root (CI is), otherwise the checks that need them say so.
+deb_tools=(shellcheck:shellcheck dot:graphviz)
+missing=()
+for pair in "${deb_tools[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "install_real_tools: apt-get install shellcheck"
+    echo "install_real_tools: apt-get install ${missing[*]}"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "install_real_tools: shellcheck missing and not root: shellcheck checks will be skipped" >&2
+    echo "install_real_tools: ${missing[*]} missing and not root: their checks will be skipped" >&2
   fi
 fi
 

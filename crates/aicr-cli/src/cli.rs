@@ -3,7 +3,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use aicr::{Client, CriteriaFlags, Error, Output, RecipeRequest, RecipeResult, Result, escape};
+use aicr::{
+    Client, CriteriaFlags, Error, Output, RecipeRequest, RecipeResult, RecipeView, Result, escape,
+};
 use clap::{Args, Parser, Subcommand};
 
 /// `aicr --version` prints `aicr version <ver> (commit: <sha>, date: <date>)`.
@@ -90,7 +92,8 @@ struct CriteriaArgs {
     /// explicit flags win.
     #[arg(long, value_name = "FILE|URL")]
     config: Option<String>,
-    /// Output format: yaml, json, table [default: yaml].
+    /// Output format: yaml, json, table [default: yaml]; `aicr recipe`
+    /// also draws the deployment graph: dot (Graphviz) or mermaid.
     #[arg(short = 't', long)]
     format: Option<String>,
 }
@@ -211,8 +214,13 @@ fn recipe(args: RecipeArgs) -> Result<()> {
     let client = Client::open(&plan.catalog)?;
     let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
     warn_excluded(&recipe);
-    let text = plan.format.render(&recipe);
-    client.write_output_blocking(&plan.output, plan.format, &text, now())
+    let text = client.render_recipe(&recipe, plan.view)?;
+    match plan.view {
+        RecipeView::Document(format) => {
+            client.write_output_blocking(&plan.output, format, &text, now())
+        }
+        RecipeView::Dot | RecipeView::Mermaid => plan.output.write(text.as_bytes()),
+    }
 }
 
 fn query(args: QueryArgs) -> Result<()> {
@@ -221,7 +229,7 @@ fn query(args: QueryArgs) -> Result<()> {
     let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
     warn_excluded(&recipe);
     let selected = client.query_recipe(&recipe, &args.selector)?;
-    Output::Stdout.write(plan.format.render_selected(&selected).as_bytes())
+    Output::Stdout.write(plan.format()?.render_selected(&selected).as_bytes())
 }
 
 /// One stderr line per constraint that left an overlay out, so a recipe

@@ -26,6 +26,7 @@ mod embedded;
 pub mod error;
 pub mod evaluate;
 pub mod fingerprint;
+pub mod graph;
 pub mod header;
 pub mod ident;
 pub mod lint;

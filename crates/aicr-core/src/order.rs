@@ -46,19 +46,28 @@ pub fn deployment_order<'a>(
         }
     }
     if order.len() < nodes.len() {
-        let mut stuck: Vec<&str> = nodes
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| pending[*i] > 0)
-            .map(|(_, (n, _))| *n)
-            .collect();
-        stuck.sort_unstable();
         return Err(Error::invalid(format!(
-            "circular dependency among components: {}",
-            stuck.join(", ")
+            "circular dependency detected: {}",
+            cycle(&nodes).join(" -> ")
         )));
     }
     Ok(order)
+}
+
+/// A cycle among `nodes`, which are known to have one, as names in
+/// dependency direction ending where it began.
+fn cycle(nodes: &[(&str, &[String])]) -> Vec<String> {
+    let mut graph = petgraph::graph::DiGraph::<&str, ()>::new();
+    let index: HashMap<&str, _> = nodes
+        .iter()
+        .map(|(n, _)| (*n, graph.add_node(*n)))
+        .collect();
+    for (name, deps) in nodes {
+        for dep in deps.iter() {
+            graph.add_edge(index[dep.as_str()], index[name], ());
+        }
+    }
+    crate::graph::cycle_path(&graph, |n| n)
 }
 
 #[cfg(test)]
@@ -86,7 +95,9 @@ mod tests {
     fn cycles_and_unknown_dependencies_are_rejected() {
         let a = deps(&["b"]);
         let b = deps(&["a"]);
-        assert!(deployment_order([("a", a.as_slice()), ("b", b.as_slice())]).is_err());
+        let err = deployment_order([("a", a.as_slice()), ("b", b.as_slice())]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.ends_with("detected: a -> b -> a"), "{text}");
         let x = deps(&["missing"]);
         assert!(deployment_order([("x", x.as_slice())]).is_err());
     }

@@ -15,12 +15,13 @@ use aicr_core::diff::DiffReport;
 use aicr_core::snapshot::{MAX_SNAPSHOT_BYTES, Snapshot};
 use aicr_core::validate::{CtrfReport, Phase, ValidateOptions};
 
+use aicr_core::graph::DeploymentGraph;
 use aicr_core::output::Format;
 
 use crate::cluster::Connection;
 use crate::io::{Input, MAX_DOCUMENT_BYTES, Output};
-use crate::request::CatalogSource;
 use crate::request::ValidateRequest;
+use crate::request::{CatalogSource, RecipeView};
 
 /// Largest external manifest we download.
 const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
@@ -153,6 +154,16 @@ impl Client {
     /// `selector` (`.` for all).
     pub fn query(&self, criteria: &Criteria, selector: &str) -> Result<Value> {
         self.query_recipe(&self.recipe(criteria)?, selector)
+    }
+
+    /// `recipe` as text: the document in its format, or a drawing of
+    /// its deployment graph (a cycle is INVALID_REQUEST with its path).
+    pub fn render_recipe(&self, recipe: &RecipeResult, view: RecipeView) -> Result<String> {
+        Ok(match view {
+            RecipeView::Document(format) => format.render(recipe),
+            RecipeView::Dot => DeploymentGraph::of(recipe)?.to_dot(),
+            RecipeView::Mermaid => DeploymentGraph::of(recipe)?.to_mermaid(),
+        })
     }
 
     /// `recipe` hydrated and narrowed by a dot-path `selector`.

@@ -25,7 +25,7 @@
 //! let client = Client::open(&plan.catalog).unwrap();
 //! let recipe = client.recipe(&plan.criteria).unwrap();
 //! assert!(recipe.deployment_order.contains(&"gpu-operator".to_string()));
-//! let text = plan.format.render(&recipe);
+//! let text = client.render_recipe(&recipe, plan.view).unwrap();
 //! assert!(text.contains("gpu-operator"));
 //! ```
 
@@ -44,7 +44,7 @@ pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use request::{
     BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
-    RecipeRequest, ValidateRequest, criteria_document, load_config, query_document,
+    RecipeRequest, RecipeView, ValidateRequest, criteria_document, load_config, query_document,
 };
 pub use schema::api_schemas;
 pub use snapshot::SnapshotRequest;

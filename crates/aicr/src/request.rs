@@ -204,7 +204,8 @@ pub struct RecipeRequest {
     /// A snapshot source (file, `-`, `http(s)://`) to derive criteria from
     /// and to check overlay constraints against.
     pub snapshot: Option<String>,
-    /// Output format (`yaml`, `json`, `table`).
+    /// Output format (`yaml`, `json`, `table`; for a recipe also `dot`
+    /// and `mermaid`).
     pub format: Option<String>,
     /// Output destination.
     pub output: Option<String>,
@@ -225,10 +226,51 @@ pub struct RecipePlan {
     /// The snapshot read, if one was given: overlays whose constraints
     /// fail against it are left out (see [`crate::Client::recipe_with`]).
     pub snapshot: Option<Snapshot>,
-    /// The output format.
-    pub format: Format,
+    /// How to show the recipe.
+    pub view: RecipeView,
     /// The output destination.
     pub output: Output,
+}
+
+/// How `aicr recipe` shows a recipe: the document, or a drawing of its
+/// deployment graph (components, `dependencyRefs`, install tiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipeView {
+    /// The recipe document as YAML, JSON or a table.
+    Document(Format),
+    /// The deployment graph as Graphviz DOT.
+    Dot,
+    /// The deployment graph as a Mermaid flowchart.
+    Mermaid,
+}
+
+impl RecipeView {
+    /// Parses `yaml`, `json`, `table`, `dot` or `mermaid`.
+    pub fn parse(input: &str) -> Result<Self> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "dot" => Ok(RecipeView::Dot),
+            "mermaid" => Ok(RecipeView::Mermaid),
+            _ => Format::parse(input).map(RecipeView::Document).map_err(|_| {
+                Error::invalid(format!(
+                    "unknown output format: {:?}, valid formats are: yaml, json, table, dot, mermaid",
+                    aicr_core::error::escape(input)
+                ))
+            }),
+        }
+    }
+}
+
+impl RecipePlan {
+    /// The document format, for commands that print values (`query`):
+    /// a drawing is refused.
+    pub fn format(&self) -> Result<Format> {
+        match self.view {
+            RecipeView::Document(format) => Ok(format),
+            RecipeView::Dot | RecipeView::Mermaid => Err(Error::invalid(
+                "dot and mermaid draw a whole recipe (aicr recipe -t dot); a query prints values: use yaml, json or table",
+            )),
+        }
+    }
 }
 
 impl RecipeRequest {
@@ -249,10 +291,10 @@ impl RecipeRequest {
             .map(|s| crate::client::read_snapshot_blocking(&Input::parse(&s)?))
             .transpose()?;
         let config_output = recipe_config.and_then(|r| r.output.as_ref());
-        let format = match (&self.format, config_output.filter(|o| !o.format.is_empty())) {
-            (Some(flag), _) => Format::parse(flag)?,
-            (None, Some(out)) => Format::parse(&out.format)?,
-            (None, None) => Format::Yaml,
+        let view = match (&self.format, config_output.filter(|o| !o.format.is_empty())) {
+            (Some(flag), _) => RecipeView::parse(flag)?,
+            (None, Some(out)) => RecipeView::parse(&out.format)?,
+            (None, None) => RecipeView::Document(Format::Yaml),
         };
         let base = snapshot
             .as_ref()
@@ -273,6 +315,11 @@ impl RecipeRequest {
             (None, Some(out)) => Output::parse(&out.path)?,
             (None, None) => Output::Stdout,
         };
+        if matches!(output, Output::ConfigMap { .. }) && !matches!(view, RecipeView::Document(_)) {
+            return Err(Error::invalid(
+                "a dot or mermaid drawing goes to stdout or a file, not a ConfigMap",
+            ));
+        }
         Ok(RecipePlan {
             catalog: CatalogSource::choose(
                 self.catalog.clone(),
@@ -283,7 +330,7 @@ impl RecipeRequest {
             ),
             criteria,
             snapshot,
-            format,
+            view,
             output,
         })
     }

@@ -8,6 +8,7 @@ mod agent;
 mod bundle;
 mod check;
 mod external;
+mod graph;
 mod lint;
 mod malformed;
 mod real_tools;
