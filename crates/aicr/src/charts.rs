@@ -21,6 +21,9 @@ use aicr_bundle::vendor::{
 use aicr_core::{Code, Error, Result};
 use futures_util::stream::{self, StreamExt};
 
+/// An archive downloaded, with the index entry it must match.
+type Pulled = (ResolvedChart, Vec<u8>);
+
 /// How charts are downloaded.
 #[derive(Debug, Clone)]
 pub struct ChartFetch {
@@ -70,38 +73,37 @@ pub async fn fetch(requests: &[ChartRequest], settings: &ChartFetch) -> Result<F
         .await;
     let total = requests.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut pulled: Vec<(usize, Result<(ResolvedChart, Vec<u8>)>)> =
-        stream::iter(requests.iter().enumerate())
-            .map(|(i, request)| {
-                let index = indexes
-                    .iter()
-                    .find(|(repo, _)| *repo == request.repository)
-                    .map(|(_, index)| index);
-                let done = &done;
-                async move {
-                    let result = match index {
-                        Some(Ok(index)) => pull_classic(request, index, settings).await,
-                        Some(Err(e)) => Err(e.clone()),
-                        None => Err(Error::new(
-                            Code::Internal,
-                            "vendor-charts: index not fetched",
-                        )),
-                    };
-                    if let (Some(progress), Ok((resolved, bytes))) = (settings.progress, &result) {
-                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        progress(&format!(
-                            "[{n}/{total}] fetched {} {} ({} KiB)",
-                            request.chart,
-                            resolved.version,
-                            bytes.len().div_ceil(1024)
-                        ));
-                    }
-                    (i, result)
+    let mut pulled: Vec<(usize, Result<Pulled>)> = stream::iter(requests.iter().enumerate())
+        .map(|(i, request)| {
+            let index = indexes
+                .iter()
+                .find(|(repo, _)| *repo == request.repository)
+                .map(|(_, index)| index);
+            let done = &done;
+            async move {
+                let result = match index {
+                    Some(Ok(index)) => pull_classic(request, index, settings).await,
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err(Error::new(
+                        Code::Internal,
+                        "vendor-charts: index not fetched",
+                    )),
+                };
+                if let (Some(progress), Ok((resolved, bytes))) = (settings.progress, &result) {
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress(&format!(
+                        "[{n}/{total}] fetched {} {} ({} KiB)",
+                        request.chart,
+                        resolved.version,
+                        bytes.len().div_ceil(1024)
+                    ));
                 }
-            })
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
+                (i, result)
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
     pulled.sort_by_key(|(i, _)| *i);
     for ((_, result), request) in pulled.into_iter().zip(requests) {
         let (resolved, bytes) = result.map_err(|e| {
@@ -129,7 +131,7 @@ async fn pull_classic(
     request: &ChartRequest,
     index: &ChartIndex,
     settings: &ChartFetch,
-) -> Result<(ResolvedChart, Vec<u8>)> {
+) -> Result<Pulled> {
     let resolved = index.resolve(&request.repository, &request.chart, &request.version)?;
     let bytes = get_retrying(&resolved.url, MAX_CHART_BYTES, settings).await?;
     Ok((resolved, bytes))
@@ -139,7 +141,7 @@ async fn pull_classic(
 /// lands separately; when it does, this resolves the manifest of
 /// `<repository>/<chart>:<version>`, downloads the chart layer and returns
 /// it with its layer digest, and `fetch` calls it instead of refusing.
-fn pull_oci(request: &ChartRequest) -> Result<(ResolvedChart, Vec<u8>)> {
+fn pull_oci(request: &ChartRequest) -> Result<Pulled> {
     Err(Error::invalid(format!(
         "vendor-charts: component {:?} takes its chart from the OCI registry {}, and vendoring charts from OCI registries is not supported yet; bundle without --vendor-charts",
         request.component,

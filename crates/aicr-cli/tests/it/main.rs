@@ -15,3 +15,4 @@ mod recipe;
 mod recipe_snapshot;
 mod snapshot;
 mod support;
+mod vendor;
