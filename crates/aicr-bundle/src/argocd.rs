@@ -14,6 +14,7 @@ use crate::options::BundleOptions;
 use crate::prepare::Prepared;
 use crate::templates;
 use crate::tree::FileTree;
+use crate::vendor::Vendor;
 use crate::yamlout::yaml_single_quote;
 
 /// Repository used when `--repo` is not given.
@@ -39,16 +40,21 @@ pub fn check_no_dynamic(prepared: &Prepared) -> Result<()> {
 }
 
 /// Builds the argocd bundle.
-pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree> {
+pub fn generate(
+    prepared: &Prepared,
+    options: &BundleOptions,
+    vendor: Option<&mut Vendor<'_>>,
+) -> Result<FileTree> {
     check_no_dynamic(prepared)?;
     let folders = localformat::plan(prepared)?;
     let repo = repo_url(options);
     let mut tree = FileTree::new();
-    localformat::write(&folders, &mut tree, Scripts::Omitted)?;
+    let vendored = vendor.is_some();
+    localformat::write(&folders, &mut tree, Scripts::Omitted, vendor)?;
     for (wave, f) in folders.iter().enumerate() {
         tree.insert(
             format!("{}/application.yaml", f.dir()),
-            application(f, wave, repo, DEFAULT_REVISION),
+            application(f, wave, repo, DEFAULT_REVISION, vendored),
         );
     }
     tree.insert("app-of-apps.yaml", app_of_apps(repo));
@@ -97,8 +103,15 @@ const SYNC_POLICY: &str = "  syncPolicy:
       - ServerSideApply=true
 ";
 
-/// One folder's Application.
-pub fn application(f: &Folder<'_>, wave: usize, repo: &str, revision: &str) -> String {
+/// One folder's Application. A `vendored` upstream folder is a wrapper
+/// chart in the GitOps repository, like a local chart.
+pub fn application(
+    f: &Folder<'_>,
+    wave: usize,
+    repo: &str,
+    revision: &str,
+    vendored: bool,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -107,7 +120,7 @@ pub fn application(f: &Folder<'_>, wave: usize, repo: &str, revision: &str) -> S
     );
     let quoted_repo = yaml_single_quote(repo);
     match f.kind {
-        FolderKind::Upstream => {
+        FolderKind::Upstream if !vendored => {
             let (url, version) = chart_source(f);
             let _ = write!(
                 out,
@@ -117,7 +130,7 @@ pub fn application(f: &Folder<'_>, wave: usize, repo: &str, revision: &str) -> S
                 f.dir()
             );
         }
-        FolderKind::LocalChart => {
+        FolderKind::Upstream | FolderKind::LocalChart => {
             let _ = write!(
                 out,
                 "  source:\n    repoURL: {quoted_repo}\n    targetRevision: {revision}\n    path: {}\n",

@@ -20,6 +20,7 @@ use crate::options::BundleOptions;
 use crate::prepare::Prepared;
 use crate::templates;
 use crate::tree::FileTree;
+use crate::vendor::{Vendor, VendoredChart};
 use crate::yamlout::values_file;
 
 const REPO_REQUIRED: &str = "{{ required \"repoURL is required: pass --set repoURL=<published bundle URL> (e.g., oci://<registry>/<path>/aicr-bundle)\" .Values.repoURL }}";
@@ -27,10 +28,14 @@ const REPO_REQUIRED: &str = "{{ required \"repoURL is required: pass --set repoU
 const AICR_STACK: &str = include_str!("../templates/aicr-stack.yaml");
 
 /// Builds the argocd-helm bundle.
-pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree> {
+pub fn generate(
+    prepared: &Prepared,
+    options: &BundleOptions,
+    mut vendor: Option<&mut Vendor<'_>>,
+) -> Result<FileTree> {
     let folders = localformat::plan(prepared)?;
     let mut tree = FileTree::new();
-    localformat::write(&folders, &mut tree, Scripts::Omitted)?;
+    localformat::write(&folders, &mut tree, Scripts::Omitted, vendor.as_deref_mut())?;
     tree.insert(
         "Chart.yaml",
         format!(
@@ -56,7 +61,14 @@ pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree
     }
     tree.insert("values.yaml", values_file(&dynamic));
     for (wave, f) in folders.iter().enumerate() {
-        tree.insert(format!("templates/{}.yaml", f.name), application(f, wave));
+        let vendored = match (f.kind, vendor.as_deref()) {
+            (FolderKind::Upstream, Some(v)) => Some(v.chart(f.component.name())?.0),
+            _ => None,
+        };
+        tree.insert(
+            format!("templates/{}.yaml", f.name),
+            application(f, wave, vendored),
+        );
     }
     tree.insert("templates/aicr-stack.yaml", AICR_STACK);
     let ctx = json!({"version": options.tool_version, "dynamic": dynamic_keys});
@@ -106,7 +118,7 @@ fn is_semver(v: &str) -> bool {
 
 /// One folder's Application as a chart template (keys sorted, 4-space
 /// indentation, as the reference re-marshals them).
-fn application(f: &Folder<'_>, wave: usize) -> String {
+fn application(f: &Folder<'_>, wave: usize, vendored: Option<&VendoredChart>) -> String {
     let key = &f.component.override_key;
     let mut out = String::new();
     let _ = write!(
@@ -115,8 +127,19 @@ fn application(f: &Folder<'_>, wave: usize) -> String {
         f.name,
         f.namespace()
     );
-    match f.kind {
-        FolderKind::Upstream => {
+    match (f.kind, vendored) {
+        (FolderKind::Upstream, Some(record)) => {
+            // The folder is a wrapper chart: the vendored chart's values
+            // go under its name.
+            let _ = write!(
+                out,
+                "        helm:\n            values: |-\n                {{{{- $static := (.Files.Get \"static/{}.yaml\") | fromYaml | default dict -}}}}\n                {{{{- $dynamic := index .Values \"{key}\" | default dict -}}}}\n                {{{{- dict \"{}\" (mustMergeOverwrite $static $dynamic) | toYaml | nindent 16 }}}}\n        path: {}\n        repoURL: '{REPO_REQUIRED}'\n        targetRevision: '{{{{ .Values.targetRevision | default .Chart.Version }}}}'\n",
+                f.component.name(),
+                record.chart,
+                f.dir()
+            );
+        }
+        (FolderKind::Upstream, None) => {
             let (url, version) = chart_source(f);
             let _ = write!(
                 out,
@@ -125,7 +148,7 @@ fn application(f: &Folder<'_>, wave: usize) -> String {
                 f.component.name(),
             );
         }
-        FolderKind::LocalChart => {
+        (FolderKind::LocalChart, _) => {
             let _ = write!(
                 out,
                 "        helm:\n            values: |-\n                {{{{- $dynamic := index .Values \"{key}\" | default dict -}}}}\n                {{{{- toYaml $dynamic | nindent 16 }}}}\n        path: {}\n        repoURL: '{REPO_REQUIRED}'\n        targetRevision: '{{{{ .Values.targetRevision | default .Chart.Version }}}}'\n",

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::options::BundleOptions;
 use crate::prepare::{Component, Prepared};
+use crate::vendor::VendoredChart;
 
 /// The file name at the bundle root.
 pub const BOM_FILE: &str = "bom.cdx.json";
@@ -23,19 +24,8 @@ pub const BOM_FILE: &str = "bom.cdx.json";
 /// The `bom-ref` of the bundle itself (the BOM's subject).
 const BUNDLE_REF: &str = "aicr-bundle";
 
-/// A chart archive placed in the bundle (`--vendor-charts`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChartArchive {
-    /// The recipe component it belongs to.
-    pub component: String,
-    /// Path inside the bundle.
-    pub path: String,
-    /// Lowercase hex SHA-256 of the archive.
-    pub sha256: String,
-}
-
 /// The BOM text (pretty JSON, newline-terminated) for `prepared`.
-pub fn render(prepared: &Prepared, options: &BundleOptions, archives: &[ChartArchive]) -> String {
+pub fn render(prepared: &Prepared, options: &BundleOptions, vendored: &[VendoredChart]) -> String {
     let recipe = &prepared.recipe;
     let criteria = &recipe.criteria;
     let mut subject_properties = vec![
@@ -65,7 +55,7 @@ pub fn render(prepared: &Prepared, options: &BundleOptions, archives: &[ChartArc
     let components: Vec<Value> = prepared
         .components
         .iter()
-        .map(|c| component(c, archives.iter().find(|a| a.component == c.name())))
+        .map(|c| component(c, vendored.iter().find(|v| v.component == c.name())))
         .collect();
 
     let names: Vec<&str> = prepared.components.iter().map(Component::name).collect();
@@ -106,7 +96,7 @@ pub fn render(prepared: &Prepared, options: &BundleOptions, archives: &[ChartArc
     text
 }
 
-fn component(c: &Component, archive: Option<&ChartArchive>) -> Value {
+fn component(c: &Component, archive: Option<&VendoredChart>) -> Value {
     let r = &c.resolved;
     let kustomize = r.kind == ComponentType::Kustomize;
     let name = if r.chart.is_empty() {
@@ -147,6 +137,7 @@ fn component(c: &Component, archive: Option<&ChartArchive>) -> Value {
     }
     if let Some(a) = archive {
         properties.push(property("aicr:vendored-archive", &a.path));
+        properties.push(property("aicr:vendored-from", &a.url));
     }
     out["properties"] = Value::Array(properties);
     out

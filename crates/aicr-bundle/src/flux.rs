@@ -32,6 +32,7 @@ use crate::options::BundleOptions;
 use crate::prepare::{Component, Prepared};
 use crate::templates;
 use crate::tree::FileTree;
+use crate::vendor::Vendor;
 use crate::yamlout::to_yaml_indent;
 
 /// Namespace of every Flux object the bundle creates.
@@ -46,6 +47,10 @@ enum ChartSource<'a> {
     Upstream { alias: String, version: &'a str },
     /// A local chart directory served by the bundle's `GitRepository`.
     Local { dir: String },
+    /// A vendored chart archive (`charts/<chart>-<version>.tgz`) served by
+    /// the bundle's `GitRepository`; source-controller builds a chart from
+    /// a packaged archive as from a directory.
+    Vendored { path: String, version: String },
 }
 
 /// One HelmRelease to write.
@@ -69,19 +74,27 @@ struct Row {
 }
 
 /// Generates the Flux bundle (without `checksums.txt`).
-pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree> {
+pub fn generate(
+    prepared: &Prepared,
+    options: &BundleOptions,
+    mut vendor: Option<&mut Vendor<'_>>,
+) -> Result<FileTree> {
     let repo = options
         .repo
         .clone()
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| PLACEHOLDER_REPO.to_string());
     let git_name = repo_alias(&repo);
-    let releases = plan(prepared)?;
+    let releases = plan(prepared, vendor.as_deref())?;
 
     let mut tree = FileTree::new();
     let mut resources = Vec::new();
     let mut repos: BTreeMap<String, &str> = BTreeMap::new();
-    for c in prepared.components.iter().filter(|c| c.has_source()) {
+    for c in prepared
+        .components
+        .iter()
+        .filter(|c| c.has_source() && vendor.is_none())
+    {
         repos
             .entry(repo_alias(&c.resolved.source))
             .or_insert(&c.resolved.source);
@@ -111,6 +124,11 @@ pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree
             resources.push(path);
             Some(cm_name)
         };
+        if let (ChartSource::Vendored { path, .. }, Some(vendor)) =
+            (&r.chart, vendor.as_deref_mut())
+        {
+            vendor.place(c.name(), path.clone(), &mut tree)?;
+        }
         if let ChartSource::Local { .. } = r.chart {
             tree.insert(format!("{dir}/Chart.yaml"), chart_yaml(dir));
             for m in &c.manifests {
@@ -133,9 +151,11 @@ pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree
             kind: match r.chart {
                 ChartSource::Upstream { .. } => "upstream chart",
                 ChartSource::Local { .. } => "local chart",
+                ChartSource::Vendored { .. } => "vendored chart",
             },
             version: match &r.chart {
                 ChartSource::Upstream { version, .. } => (*version).to_string(),
+                ChartSource::Vendored { version, .. } => version.clone(),
                 ChartSource::Local { .. } => String::new(),
             },
             namespace: c.resolved.namespace.clone(),
@@ -167,7 +187,7 @@ pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree
 }
 
 /// The releases in order: each component, then its `-post` chart.
-fn plan(prepared: &Prepared) -> Result<Vec<Release<'_>>> {
+fn plan<'a>(prepared: &'a Prepared, vendor: Option<&Vendor<'_>>) -> Result<Vec<Release<'a>>> {
     let names: Vec<&str> = prepared.components.iter().map(Component::name).collect();
     let mut releases = Vec::new();
     let mut previous: Option<&str> = None;
@@ -182,10 +202,15 @@ fn plan(prepared: &Prepared) -> Result<Vec<Release<'_>>> {
         let depends_on = previous.map(str::to_string);
         if c.has_source() {
             let r = &c.resolved;
-            releases.push(Release {
-                name: c.name().to_string(),
-                component: c,
-                chart: ChartSource::Upstream {
+            let chart = match vendor {
+                Some(vendor) => {
+                    let (record, _) = vendor.chart(c.name())?;
+                    ChartSource::Vendored {
+                        path: crate::vendor::root_path(record),
+                        version: record.version.clone(),
+                    }
+                }
+                None => ChartSource::Upstream {
                     alias: repo_alias(&r.source),
                     version: if is_oci(&r.source) {
                         &r.version
@@ -193,6 +218,11 @@ fn plan(prepared: &Prepared) -> Result<Vec<Release<'_>>> {
                         r.version.strip_prefix('v').unwrap_or(&r.version)
                     },
                 },
+            };
+            releases.push(Release {
+                name: c.name().to_string(),
+                component: c,
+                chart,
                 depends_on,
                 nested: false,
             });
@@ -319,6 +349,9 @@ fn helm_release(
             alias.as_str(),
         ),
         ChartSource::Local { dir } => (format!("./{dir}"), None, "GitRepository", git_name),
+        ChartSource::Vendored { path, .. } => {
+            (format!("./{path}"), None, "GitRepository", git_name)
+        }
     };
     let mut out = format!(
         "{HEADER}apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {}\n  \

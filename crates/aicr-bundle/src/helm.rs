@@ -10,6 +10,7 @@ use crate::options::BundleOptions;
 use crate::prepare::Prepared;
 use crate::templates;
 use crate::tree::FileTree;
+use crate::vendor::Vendor;
 
 /// CRD groups owned by well-known components, for deploy.sh's warning
 /// about CRDs left by an earlier installation.
@@ -25,10 +26,14 @@ const CRD_GROUPS: [(&str, &str); 8] = [
 ];
 
 /// Builds the helm bundle.
-pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree> {
+pub fn generate(
+    prepared: &Prepared,
+    options: &BundleOptions,
+    vendor: Option<&mut Vendor<'_>>,
+) -> Result<FileTree> {
     let folders = localformat::plan(prepared)?;
     let mut tree = FileTree::new();
-    localformat::write(&folders, &mut tree, Scripts::Included)?;
+    localformat::write(&folders, &mut tree, Scripts::Included, vendor)?;
     let ctx = script_context(prepared, &folders, options);
     tree.insert_executable("deploy.sh", templates::render("deploy.sh", &ctx)?);
     tree.insert_executable("undeploy.sh", templates::render("undeploy.sh", &ctx)?);

@@ -14,13 +14,23 @@ use crate::options::BundleOptions;
 use crate::prepare::Prepared;
 use crate::templates;
 use crate::tree::FileTree;
+use crate::vendor::Vendor;
 
 /// Builds the helmfile bundle.
-pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree> {
+pub fn generate(
+    prepared: &Prepared,
+    options: &BundleOptions,
+    mut vendor: Option<&mut Vendor<'_>>,
+) -> Result<FileTree> {
     let folders = localformat::plan(prepared)?;
     let mut tree = FileTree::new();
-    localformat::write(&folders, &mut tree, Scripts::Included)?;
-    tree.insert("helmfile.yaml", helmfile_yaml(&folders));
+    localformat::write(
+        &folders,
+        &mut tree,
+        Scripts::Included,
+        vendor.as_deref_mut(),
+    )?;
+    tree.insert("helmfile.yaml", helmfile_yaml(&folders, vendor.as_deref())?);
     let ctx = json!({"version": options.tool_version, "folders": folder_rows(&folders)});
     tree.insert("README.md", templates::render("README-helmfile.md", &ctx)?);
     Ok(tree)
@@ -58,13 +68,16 @@ pub fn repo_alias(url: &str) -> String {
     }
 }
 
-fn helmfile_yaml(folders: &[Folder<'_>]) -> String {
+fn helmfile_yaml(folders: &[Folder<'_>], vendor: Option<&Vendor<'_>>) -> Result<String> {
     let mut out = String::new();
     out.push_str(templates::LICENSE_HEADER);
     out.push('\n');
     // Repositories: one per distinct URL, sorted by alias.
     let mut repos: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    for f in folders.iter().filter(|f| f.kind == FolderKind::Upstream) {
+    for f in folders
+        .iter()
+        .filter(|f| f.kind == FolderKind::Upstream && vendor.is_none())
+    {
         let source = &f.component.resolved.source;
         let oci = is_oci(source);
         let url = source.strip_prefix("oci://").unwrap_or(source).to_string();
@@ -91,6 +104,11 @@ fn helmfile_yaml(folders: &[Folder<'_>]) -> String {
             f.namespace()
         );
         match f.kind {
+            FolderKind::Upstream if let Some(vendor) = vendor => {
+                let (record, _) = vendor.chart(f.component.name())?;
+                let path = crate::vendor::root_path(record);
+                let _ = writeln!(out, "    chart: ./{path}");
+            }
             FolderKind::Upstream => {
                 let _ = writeln!(
                     out,
@@ -124,7 +142,7 @@ fn helmfile_yaml(folders: &[Folder<'_>]) -> String {
             out.push_str("    createNamespace: false\n");
         }
     }
-    out
+    Ok(out)
 }
 
 /// A plain scalar, quoted when YAML would read it as something else.

@@ -23,10 +23,12 @@ pub mod helm;
 pub mod helmfile;
 pub mod localformat;
 mod templates;
+pub mod vendor;
 pub mod verify;
 pub mod write;
 mod yamlout;
 
+pub use vendor::{FetchedCharts, VendoredChart};
 pub use verify::{VerifyReport, verify_dir};
 pub use write::{write_file, write_tree};
 
@@ -38,13 +40,28 @@ use aicr_core::recipe::RecipeResult;
 /// the values pipeline, then the deployer, then the chart bill of
 /// materials (`bom.cdx.json`), then `checksums.txt` over every other
 /// file. Pure: nothing is read but the catalog and the external
-/// manifests already `fetched`, and nothing is written.
+/// manifests already `fetched`, and nothing is written. Vendoring needs
+/// the archives, which only [`bundle_vendored`] takes.
 pub fn bundle(
     catalog: &Components,
     recipe: &RecipeResult,
     options: &BundleOptions,
     fetched: &FetchedFiles,
 ) -> Result<FileTree> {
+    bundle_vendored(catalog, recipe, options, fetched, &FetchedCharts::default())
+        .map(|(tree, _)| tree)
+}
+
+/// [`bundle`] with the chart archives downloaded for
+/// `options.vendor_charts` (ignored without it); also returns where each
+/// archive went, by component, for provenance and a bill of materials.
+pub fn bundle_vendored(
+    catalog: &Components,
+    recipe: &RecipeResult,
+    options: &BundleOptions,
+    fetched: &FetchedFiles,
+    charts: &FetchedCharts,
+) -> Result<(FileTree, Vec<VendoredChart>)> {
     aicr_core::ident::check_recipe(recipe, "recipe")?;
     // The tool version is written into script comments and READMEs; like
     // a recipe's versions it must be a plain token (no newline can end
@@ -56,14 +73,17 @@ pub fn bundle(
         )));
     }
     let prepared = prepare(catalog, recipe, options, fetched)?;
+    let mut vendor = vendor::Vendor::new(charts);
+    let v = options.vendor_charts.then_some(&mut vendor);
     let mut tree = match options.deployer {
-        Deployer::Helm => helm::generate(&prepared, options)?,
-        Deployer::Helmfile => helmfile::generate(&prepared, options)?,
-        Deployer::Argocd => argocd::generate(&prepared, options)?,
-        Deployer::ArgocdHelm => argocd_helm::generate(&prepared, options)?,
-        Deployer::Flux => flux::generate(&prepared, options)?,
+        Deployer::Helm => helm::generate(&prepared, options, v)?,
+        Deployer::Helmfile => helmfile::generate(&prepared, options, v)?,
+        Deployer::Argocd => argocd::generate(&prepared, options, v)?,
+        Deployer::ArgocdHelm => argocd_helm::generate(&prepared, options, v)?,
+        Deployer::Flux => flux::generate(&prepared, options, v)?,
     };
-    tree.insert(bom::BOM_FILE, bom::render(&prepared, options, &[]));
+    let vendored = vendor.into_records();
+    tree.insert(bom::BOM_FILE, bom::render(&prepared, options, &vendored));
     checksum::add_checksums(&mut tree);
-    Ok(tree)
+    Ok((tree, vendored))
 }

@@ -17,6 +17,7 @@ use aicr_core::values::deep_merge;
 use crate::prepare::{Component, Manifest, Prepared};
 use crate::templates;
 use crate::tree::FileTree;
+use crate::vendor::{Vendor, VendoredChart};
 use crate::yamlout::{shell_quote, values_file};
 
 /// The most folders a bundle can number with three digits.
@@ -331,11 +332,23 @@ pub enum Scripts {
     Omitted,
 }
 
-/// Writes every folder into `tree`.
-pub fn write(folders: &[Folder<'_>], tree: &mut FileTree, scripts: Scripts) -> Result<()> {
+/// Writes every folder into `tree`. With `vendor`, upstream charts are
+/// installed from the bundle's archives (see [`crate::vendor`]): from
+/// `charts/` at the root when scripts are included (helm, helmfile), from
+/// a wrapper chart in the folder otherwise (Argo CD).
+pub fn write(
+    folders: &[Folder<'_>],
+    tree: &mut FileTree,
+    scripts: Scripts,
+    mut vendor: Option<&mut Vendor<'_>>,
+) -> Result<()> {
     for f in folders {
         let dir = f.dir();
         let c = f.component;
+        if let (FolderKind::Upstream, Some(vendor)) = (f.kind, vendor.as_deref_mut()) {
+            write_vendored(f, tree, scripts, vendor)?;
+            continue;
+        }
         tree.insert(format!("{dir}/values.yaml"), values_file(&c.values));
         if scripts == Scripts::Included {
             tree.insert(
@@ -374,6 +387,71 @@ pub fn write(folders: &[Folder<'_>], tree: &mut FileTree, scripts: Scripts) -> R
         }
     }
     Ok(())
+}
+
+/// An upstream folder whose chart is vendored.
+fn write_vendored(
+    f: &Folder<'_>,
+    tree: &mut FileTree,
+    scripts: Scripts,
+    vendor: &mut Vendor<'_>,
+) -> Result<()> {
+    let dir = f.dir();
+    let c = f.component;
+    let (record, _) = vendor.chart(c.name())?;
+    match scripts {
+        Scripts::Included => {
+            let path = crate::vendor::root_path(record);
+            tree.insert(format!("{dir}/values.yaml"), values_file(&c.values));
+            tree.insert(
+                format!("{dir}/cluster-values.yaml"),
+                values_file(&c.cluster_values),
+            );
+            tree.insert(
+                format!("{dir}/upstream.env"),
+                format!(
+                    "CHART={}\nREPO=''\nVERSION={}\n",
+                    shell_quote(&format!("../{path}")),
+                    shell_quote(&record.version)
+                ),
+            );
+            let script = templates::render(
+                "install-vendored.sh",
+                json!({"release": f.name, "namespace": f.namespace()}),
+            )?;
+            tree.insert_executable(format!("{dir}/install.sh"), script);
+            vendor.place(c.name(), path, tree)
+        }
+        Scripts::Omitted => {
+            // A subchart takes its values from under its name in the
+            // parent's values.
+            let mut nested = Values::new();
+            nested.insert(record.chart.clone(), Value::Object(c.values.clone()));
+            tree.insert(format!("{dir}/values.yaml"), values_file(&nested));
+            tree.insert(format!("{dir}/Chart.yaml"), vendored_chart_yaml(f, record));
+            vendor.place(
+                c.name(),
+                format!("{dir}/charts/{}", record.file_name()),
+                tree,
+            )
+        }
+    }
+}
+
+/// The wrapper Chart.yaml of a vendored chart: the archive beside it in
+/// `charts/` satisfies the dependency (empty repository), so Helm and Argo
+/// CD render it without `helm dependency build`.
+fn vendored_chart_yaml(f: &Folder<'_>, record: &VendoredChart) -> String {
+    format!(
+        "{}\napiVersion: v2\nname: {}\ndescription: Generated wrapper chart vendoring {} {} for {}.\ntype: application\nversion: 0.1.0\nappVersion: \"0.1.0\"\ndependencies:\n  - name: {}\n    version: {}\n    repository: \"\"\n",
+        templates::LICENSE_HEADER,
+        f.name,
+        record.chart,
+        record.version,
+        f.component.name(),
+        record.chart,
+        crate::yamlout::yaml_single_quote(&record.version),
+    )
 }
 
 /// Chart coordinates for the install script: OCI charts are a full

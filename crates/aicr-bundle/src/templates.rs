@@ -13,7 +13,11 @@ use crate::yamlout::shell_quote;
 /// The license comment block of generated charts and scripts.
 pub const LICENSE_HEADER: &str = include_str!("../templates/license.txt");
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
+    (
+        "install-vendored.sh",
+        include_str!("../templates/install-vendored.sh.j2"),
+    ),
     (
         "install-upstream.sh",
         include_str!("../templates/install-upstream.sh.j2"),

@@ -63,6 +63,13 @@ pub struct BundleArgs {
     /// Replace or write into an existing non-empty output directory.
     #[arg(long)]
     force: bool,
+    /// Download every Helm chart the recipe names into the bundle
+    /// (`charts/<chart>-<version>.tgz`, checked against its repository's
+    /// index digest) and install from those files, so deploying needs no
+    /// chart repository. OCI-hosted charts are not supported yet.
+    /// Example: `aicr bundle -r recipe.yaml --vendor-charts -o bundle`.
+    #[arg(long)]
+    vendor_charts: bool,
 }
 
 /// Flags of `aicr verify`.
@@ -99,6 +106,7 @@ impl BundleArgs {
             force: self.force,
             catalog: self.source.catalog,
             data: self.source.data,
+            vendor_charts: self.vendor_charts,
         }
     }
 }
@@ -110,7 +118,13 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     let recipe = client.read_recipe_blocking(&plan.recipe)?;
     // Downloads are the one step that may reach the network.
     let fetched = client.fetch_manifests_blocking(&recipe)?;
-    let tree = client.render_bundle(&recipe, &plan.options, &fetched)?;
+    let settings = aicr::ChartFetch {
+        progress: Some(|line| eprintln!("vendor-charts: {line}")),
+        ..aicr::ChartFetch::default()
+    };
+    let charts = client.fetch_charts_blocking(&recipe, &plan.options, &fetched, &settings)?;
+    let (tree, _vendored) =
+        client.render_bundle_vendored(&recipe, &plan.options, &fetched, &charts)?;
     client.write_bundle(&tree, &plan.output, plan.force)?;
     crate::cli::note(&format!(
         "bundle written to {} ({} deployer, {} files)",

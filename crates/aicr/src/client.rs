@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use aicr_bundle::{BundleOptions, FileTree, VerifyReport};
+use aicr_bundle::{BundleOptions, FetchedCharts, FileTree, VendoredChart, VerifyReport};
 use aicr_core::catalog::{FetchedFiles, offline_hint};
 use aicr_core::{
     Catalog, Code, Components, Criteria, DirProvider, EmbeddedProvider, Error, LayeredProvider,
@@ -278,6 +278,53 @@ impl Client {
             return Ok(FetchedFiles::default());
         }
         crate::block_on(self.fetch_manifests(recipe))
+    }
+
+    /// Downloads the Helm chart of every component of `recipe` that has a
+    /// chart repository, for `options.vendor_charts` (see
+    /// [`crate::ChartFetch`]); the manifests `fetched` are needed to know
+    /// which components the options keep. Nothing when vendoring is off.
+    pub async fn fetch_charts(
+        &self,
+        recipe: &RecipeResult,
+        options: &BundleOptions,
+        fetched: &FetchedFiles,
+        settings: &crate::ChartFetch,
+    ) -> Result<FetchedCharts> {
+        if !options.vendor_charts {
+            return Ok(FetchedCharts::default());
+        }
+        let prepared = aicr_bundle::prepare(&self.components, recipe, options, fetched)?;
+        let requests = aicr_bundle::vendor::charts_to_vendor(&prepared)?;
+        crate::charts::fetch(&requests, settings).await
+    }
+
+    /// [`Client::fetch_charts`] for synchronous callers; a runtime is
+    /// started only when vendoring is on.
+    pub fn fetch_charts_blocking(
+        &self,
+        recipe: &RecipeResult,
+        options: &BundleOptions,
+        fetched: &FetchedFiles,
+        settings: &crate::ChartFetch,
+    ) -> Result<FetchedCharts> {
+        if !options.vendor_charts {
+            return Ok(FetchedCharts::default());
+        }
+        crate::block_on(self.fetch_charts(recipe, options, fetched, settings))
+    }
+
+    /// [`Client::render_bundle`] with the chart archives of
+    /// [`Client::fetch_charts`]; also returns where each archive went in
+    /// the bundle, for provenance and a bill of materials.
+    pub fn render_bundle_vendored(
+        &self,
+        recipe: &RecipeResult,
+        options: &BundleOptions,
+        fetched: &FetchedFiles,
+        charts: &FetchedCharts,
+    ) -> Result<(FileTree, Vec<VendoredChart>)> {
+        aicr_bundle::bundle_vendored(&self.components, recipe, options, fetched, charts)
     }
 
     /// Renders the bundle of `recipe`: a pure function of the catalog, the

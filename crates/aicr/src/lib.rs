@@ -30,6 +30,7 @@
 //! ```
 
 mod agent;
+mod charts;
 mod client;
 mod cluster;
 mod http;
@@ -40,6 +41,7 @@ mod snapshot;
 
 pub use agent::{AgentRequest, default_image};
 pub use aicr_collect::k8s::node_name_from_env as node_name;
+pub use charts::ChartFetch;
 pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use request::{
@@ -50,7 +52,9 @@ pub use schema::api_schemas;
 pub use snapshot::SnapshotRequest;
 
 pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
-pub use aicr_bundle::{BundleOptions, Deployer, FileTree, VerifyReport};
+pub use aicr_bundle::{
+    BundleOptions, Deployer, FetchedCharts, FileTree, VendoredChart, VerifyReport,
+};
 pub use aicr_collect::cluster::agent::{AgentOptions, AgentPhase, AgentProgress};
 pub use aicr_core::catalog::FetchedFiles;
 pub use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};

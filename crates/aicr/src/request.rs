@@ -483,6 +483,8 @@ pub struct BundleCommand {
     pub catalog: Option<PathBuf>,
     /// `--data`.
     pub data: Option<PathBuf>,
+    /// `--vendor-charts`: put every Helm chart into the bundle.
+    pub vendor_charts: bool,
 }
 
 /// A [`BundleCommand`] with every rule applied.
@@ -516,7 +518,8 @@ impl BundleCommand {
                 output = output.or_else(|| bundle.output.as_ref().and_then(|o| text(&o.target)));
             }
         }
-        let options = request.options()?;
+        let mut options = request.options()?;
+        options.vendor_charts = self.vendor_charts;
         let output = match Output::parse(output.as_deref().unwrap_or("./bundle"))? {
             Output::File(dir) => dir,
             Output::Stdout => return Err(Error::invalid("--output must name a directory")),

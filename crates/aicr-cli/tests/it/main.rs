@@ -16,3 +16,4 @@ mod recipe;
 mod recipe_snapshot;
 mod snapshot;
 mod support;
+mod vendor;

@@ -10,3 +10,4 @@ mod facade;
 mod hydrated;
 mod snapshots;
 mod support;
+mod vendor;
