@@ -16,6 +16,7 @@ pub use tree::{FileTree, GeneratedFile};
 pub mod archive;
 pub mod argocd;
 pub mod argocd_helm;
+pub mod attest;
 pub mod checksum;
 pub mod flux;
 pub mod helm;
