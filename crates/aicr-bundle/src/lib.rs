@@ -23,10 +23,13 @@ pub mod helm;
 pub mod helmfile;
 pub mod localformat;
 mod templates;
+pub mod trust;
 pub mod verify;
 pub mod write;
 mod yamlout;
 
+pub use attest::{Provenance, PublicKey, SigningKey};
+pub use trust::{Policy, TrustLevel};
 pub use verify::{VerifyReport, verify_dir};
 pub use write::{write_file, write_tree};
 
