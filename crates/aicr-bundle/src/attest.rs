@@ -23,7 +23,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use aicr_core::catalog::Components;
+use aicr_core::criteria::Criteria;
 use aicr_core::error::{Code, Error, Result};
+use aicr_core::recipe::RecipeResult;
+
+use crate::options::BundleOptions;
 
 use crate::checksum::{CHECKSUMS_FILE, sha256_hex};
 use crate::tree::FileTree;
@@ -82,7 +87,91 @@ pub struct Provenance {
     pub dependencies: Vec<Dependency>,
 }
 
+/// What signing a bundle takes besides the bundle: the key and the two
+/// facts only the caller knows.
+#[derive(Debug, Clone)]
+pub struct Signing {
+    /// The key.
+    pub key: SigningKey,
+    /// `embedded` or `external` (see [`Provenance::recipe_source`]).
+    pub recipe_source: String,
+    /// `runDetails.builder.id`.
+    pub builder_id: String,
+}
+
+/// The provenance of the bundle of `recipe` (as prepared: disabled
+/// components dropped): its criteria, components in deployment order,
+/// each chart (`<repository>/<chart>@<version>`, no digest: charts are
+/// fetched at install time) and each external manifest it names (its URL
+/// and pinned SHA-256).
+pub fn provenance(
+    catalog: &Components,
+    recipe: &RecipeResult,
+    options: &BundleOptions,
+    signing: &Signing,
+) -> Provenance {
+    let mut dependencies = Vec::new();
+    for c in &recipe.component_refs {
+        if c.source.is_empty() || c.chart.is_empty() {
+            continue;
+        }
+        let mut uri = format!("{}/{}", c.source.trim_end_matches('/'), c.chart);
+        if !c.version.is_empty() {
+            uri = format!("{uri}@{}", c.version);
+        }
+        dependencies.push(Dependency { uri, sha256: None });
+    }
+    for entry in catalog.external_files() {
+        let named = recipe.component_refs.iter().any(|c| {
+            c.manifest_files
+                .iter()
+                .chain(&c.pre_manifest_files)
+                .any(|m| *m == entry.path)
+        });
+        if named {
+            dependencies.push(Dependency {
+                uri: entry.url.clone(),
+                sha256: Some(entry.sha256.to_ascii_lowercase()),
+            });
+        }
+    }
+    Provenance {
+        recipe: criteria_text(&recipe.criteria),
+        recipe_source: signing.recipe_source.clone(),
+        components: recipe.deployment_order.clone(),
+        tool_version: options.tool_version.clone(),
+        deployer: options.deployer.as_str().to_string(),
+        builder_id: signing.builder_id.clone(),
+        dependencies,
+    }
+}
+
+/// `criteria(service=eks, accelerator=gb200, ...)`, as the reference
+/// names a recipe: dimensions that are `any` left out.
+fn criteria_text(c: &Criteria) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in [
+        ("service", c.service.to_string()),
+        ("accelerator", c.accelerator.to_string()),
+        ("intent", c.intent.to_string()),
+        ("os", c.os.to_string()),
+        ("platform", c.platform.to_string()),
+    ] {
+        if value != "any" {
+            parts.push(format!("{name}={value}"));
+        }
+    }
+    if c.nodes != 0 {
+        parts.push(format!("nodes={}", c.nodes));
+    }
+    match parts.is_empty() {
+        true => "criteria(any)".to_string(),
+        false => format!("criteria({})", parts.join(", ")),
+    }
+}
+
 /// A private key to sign with.
+#[derive(Clone)]
 pub enum SigningKey {
     /// ECDSA on P-256 with SHA-256 (cosign's default key type).
     P256(p256::ecdsa::SigningKey),

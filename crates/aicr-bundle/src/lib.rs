@@ -28,7 +28,7 @@ pub mod verify;
 pub mod write;
 mod yamlout;
 
-pub use attest::{Provenance, PublicKey, SigningKey};
+pub use attest::{Provenance, PublicKey, Signing, SigningKey};
 pub use trust::{Policy, TrustLevel};
 pub use verify::{VerifyReport, verify_dir};
 pub use write::{write_file, write_tree};
@@ -47,6 +47,30 @@ pub fn bundle(
     options: &BundleOptions,
     fetched: &FetchedFiles,
 ) -> Result<FileTree> {
+    build(catalog, recipe, options, fetched).map(|(tree, _)| tree)
+}
+
+/// [`bundle`], then its signed provenance over `checksums.txt`
+/// (`attestation/bundle-attestation.sigstore.json`, see [`attest`]).
+pub fn bundle_signed(
+    catalog: &Components,
+    recipe: &RecipeResult,
+    options: &BundleOptions,
+    fetched: &FetchedFiles,
+    signing: &attest::Signing,
+) -> Result<FileTree> {
+    let (mut tree, prepared) = build(catalog, recipe, options, fetched)?;
+    let provenance = attest::provenance(catalog, &prepared.recipe, options, signing);
+    attest::attest(&mut tree, &provenance, &signing.key)?;
+    Ok(tree)
+}
+
+fn build(
+    catalog: &Components,
+    recipe: &RecipeResult,
+    options: &BundleOptions,
+    fetched: &FetchedFiles,
+) -> Result<(FileTree, Prepared)> {
     aicr_core::ident::check_recipe(recipe, "recipe")?;
     // The tool version is written into script comments and READMEs; like
     // a recipe's versions it must be a plain token (no newline can end
@@ -66,5 +90,5 @@ pub fn bundle(
         Deployer::Flux => flux::generate(&prepared, options)?,
     };
     checksum::add_checksums(&mut tree);
-    Ok(tree)
+    Ok((tree, prepared))
 }

@@ -354,9 +354,10 @@ fn check_attestation(
             );
         }
         Err(e) => {
-            report
-                .errors
-                .push(format!("bundle attestation verification failed: {e}"));
+            report.errors.push(format!(
+                "bundle attestation verification failed: {}",
+                e.message()
+            ));
             report.set_trust(
                 TrustLevel::Unknown,
                 "bundle attestation verification failed",

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use aicr::{BundleCommand, BundleRequest, Client, Error, Format, Output, Result};
+use aicr::{
+    BundleCommand, BundleRequest, Client, Error, Format, Output, Result, VerifyPolicy,
+    read_public_key,
+};
 use clap::Args;
 
 use crate::cli::CatalogArgs;
@@ -63,7 +66,38 @@ pub struct BundleArgs {
     /// Replace or write into an existing non-empty output directory.
     #[arg(long)]
     force: bool,
+    /// Sign the bundle's provenance (SLSA v1 in-toto statement over
+    /// checksums.txt) into attestation/bundle-attestation.sigstore.json;
+    /// needs --signing-key (keyless signing is not supported).
+    #[arg(long)]
+    attest: bool,
+    /// PEM private key for --attest: PKCS#8 ECDSA P-256 or Ed25519 (or
+    /// SEC1 `EC PRIVATE KEY`), unencrypted.
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
 }
+
+/// `aicr bundle --help` examples.
+pub const BUNDLE_EXAMPLES: &str = "Examples:
+  aicr bundle -r recipe.yaml -o ./bundle
+  # Signed provenance with a key (same inputs and key: identical bytes):
+  openssl genpkey -algorithm ed25519 -out bundle-key.pem
+  openssl pkey -in bundle-key.pem -pubout -out bundle-key.pub
+  aicr bundle -r recipe.yaml -o ./bundle --attest --signing-key bundle-key.pem";
+
+/// `aicr verify --help` examples.
+pub const VERIFY_EXAMPLES: &str = "Trust levels:
+  verified    the reference's full keyless chain (NVIDIA CI binary attestation): not reachable here
+  attested    checksums valid and the bundle attestation verified with --public-key
+  unverified  checksums valid; no attestation, or one not checked (no --public-key)
+  unknown     checksums missing or failed, or the attestation failed
+
+Examples:
+  aicr verify ./bundle
+  aicr verify ./bundle --public-key bundle-key.pub
+  aicr verify ./bundle --public-key bundle-key.pub --min-trust-level attested
+  aicr verify ./bundle --public-key bundle-key.pub --cli-version-constraint 0.1.0
+  aicr verify ./bundle --format json";
 
 /// Flags of `aicr verify`.
 #[derive(Debug, Args)]
@@ -74,6 +108,21 @@ pub struct VerifyArgs {
     /// Report format: text or json.
     #[arg(short = 't', long, default_value = "text")]
     format: String,
+    /// PEM public key (P-256 or Ed25519) to check the bundle attestation
+    /// with; without it an attestation is reported as not checked.
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
+    /// Minimum trust level: max (the highest this bundle can reach),
+    /// verified, attested, unverified or unknown.
+    #[arg(long, default_value = "max", value_name = "LEVEL")]
+    min_trust_level: String,
+    /// Require this bundle creator (for a key: its hint, as printed).
+    #[arg(long, value_name = "CREATOR")]
+    require_creator: Option<String>,
+    /// Constraint on the aicr version recorded in the attestation
+    /// (`>=`, `>`, `<=`, `<`, `==`, `!=`; a bare version means `>=`).
+    #[arg(long, value_name = "CONSTRAINT")]
+    cli_version_constraint: Option<String>,
 }
 
 impl BundleArgs {
@@ -99,6 +148,8 @@ impl BundleArgs {
             force: self.force,
             catalog: self.source.catalog,
             data: self.source.data,
+            attest: self.attest,
+            signing_key: self.signing_key,
         }
     }
 }
@@ -110,7 +161,10 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     let recipe = client.read_recipe_blocking(&plan.recipe)?;
     // Downloads are the one step that may reach the network.
     let fetched = client.fetch_manifests_blocking(&recipe)?;
-    let tree = client.render_bundle(&recipe, &plan.options, &fetched)?;
+    let tree = match &plan.signing {
+        Some(signing) => client.render_signed_bundle(&recipe, &plan.options, &fetched, signing)?,
+        None => client.render_bundle(&recipe, &plan.options, &fetched)?,
+    };
     client.write_bundle(&tree, &plan.output, plan.force)?;
     crate::cli::note(&format!(
         "bundle written to {} ({} deployer, {} files)",
@@ -121,7 +175,9 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs `aicr verify`.
+/// Runs `aicr verify`: every flag is checked before the bundle is read;
+/// the report is printed whatever the verdict, then a failed check is
+/// UNAUTHORIZED (exit 4) and a policy miss INVALID_REQUEST (exit 2).
 pub fn verify(args: VerifyArgs) -> Result<()> {
     let json = match args.format.trim() {
         "text" => false,
@@ -132,13 +188,24 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             )));
         }
     };
+    let policy = VerifyPolicy::parse(
+        &args.min_trust_level,
+        args.require_creator.as_deref(),
+        args.cli_version_constraint.as_deref(),
+    )?;
+    let key = args
+        .public_key
+        .as_deref()
+        .map(read_public_key)
+        .transpose()?;
     let client = Client::embedded()?;
-    let report = client.verify(&args.dir)?;
+    let report = client.verify(&args.dir, key.as_ref())?;
+    let failure = report.check_policy(&policy)?;
     let text = if json {
         Format::Json.render(&report)
     } else {
-        report.render_text()
+        report.render_text(failure.as_deref())
     };
     Output::Stdout.write(text.as_bytes())?;
-    report.into_result().map(|_| ())
+    report.into_result(failure).map(|_| ())
 }
