@@ -4,10 +4,13 @@
 # nothing but check. After it, the checks run offline.
 #
 #   target/tools/venv          Python venv with helm-python-sdk (Helm v4's Go
-#                              SDK as a library: loads and renders charts) and
+#                              SDK as a library: loads and renders charts),
 #                              schemathesis (fuzzes aicrd from its OpenAPI),
 #                              cyclonedx-python-lib (validates bom.cdx.json
-#                              against the CycloneDX 1.6 schema)
+#                              against the CycloneDX 1.6 schema),
+#                              securesystemslib (DSSE envelopes: verifies our
+#                              bundle attestations) and sigstore-protobuf-specs
+#                              (the Sigstore bundle model they must parse as)
 #   target/tools/node_modules  @kubernetes-models/argo-cd and /flux-cd (JSON
 #                              schema validators generated from the Argo CD and
 #                              Flux CRDs), kubernetes-models (core API), ajv,
@@ -28,7 +31,13 @@ tools="${AICR_TOOLS_DIR:-$root/target/tools}"
 mkdir -p "$tools"
 
 # Pinned versions: what the checks were written and run against.
-py_pkgs=(helm-python-sdk==0.2.2 schemathesis==4.32.5 'cyclonedx-python-lib[json-validation]==11.12.0')
+py_pkgs=(
+  helm-python-sdk==0.2.2
+  schemathesis==4.32.5
+  'cyclonedx-python-lib[json-validation]==11.12.0'
+  'securesystemslib[crypto]==1.6.0'
+  sigstore-protobuf-specs==0.5.2
+)
 npm_pkgs=(
   @kubernetes-models/argo-cd@4.0.0
   @kubernetes-models/flux-cd@4.0.0
@@ -46,7 +55,7 @@ if [ ! -x "$py" ]; then
   echo "install_real_tools: creating venv $tools/venv"
   python3 -m venv "$tools/venv"
 fi
-if ! "$py" -c 'import helm_python, schemathesis, cyclonedx.validation.json, jsonschema' 2>/dev/null; then
+if ! "$py" -c 'import helm_python, schemathesis, cyclonedx.validation.json, jsonschema, securesystemslib.dsse, sigstore_protobuf_specs, cryptography' 2>/dev/null; then
   echo "install_real_tools: pip install ${py_pkgs[*]}"
   "$py" -m pip install --quiet --disable-pip-version-check "${py_pkgs[@]}"
 fi

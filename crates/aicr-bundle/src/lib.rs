@@ -16,6 +16,7 @@ pub use tree::{FileTree, GeneratedFile};
 pub mod archive;
 pub mod argocd;
 pub mod argocd_helm;
+pub mod attest;
 pub mod bom;
 pub mod checksum;
 pub mod flux;
@@ -23,11 +24,14 @@ pub mod helm;
 pub mod helmfile;
 pub mod localformat;
 mod templates;
+pub mod trust;
 pub mod vendor;
 pub mod verify;
 pub mod write;
 mod yamlout;
 
+pub use attest::{Provenance, PublicKey, Signing, SigningKey};
+pub use trust::{Policy, TrustLevel};
 pub use vendor::{FetchedCharts, VendoredChart};
 pub use verify::{VerifyReport, verify_dir};
 pub use write::{write_file, write_tree};
@@ -40,27 +44,37 @@ use aicr_core::recipe::RecipeResult;
 /// the values pipeline, then the deployer, then the chart bill of
 /// materials (`bom.cdx.json`), then `checksums.txt` over every other
 /// file. Pure: nothing is read but the catalog and the external
-/// manifests already `fetched`, and nothing is written. Vendoring needs
-/// the archives, which only [`bundle_vendored`] takes.
+/// manifests already `fetched`, and nothing is written. Vendored charts
+/// and signing need [`bundle_with`].
 pub fn bundle(
     catalog: &Components,
     recipe: &RecipeResult,
     options: &BundleOptions,
     fetched: &FetchedFiles,
 ) -> Result<FileTree> {
-    bundle_vendored(catalog, recipe, options, fetched, &FetchedCharts::default())
-        .map(|(tree, _)| tree)
+    bundle_with(
+        catalog,
+        recipe,
+        options,
+        fetched,
+        &FetchedCharts::default(),
+        None,
+    )
+    .map(|(tree, _)| tree)
 }
 
 /// [`bundle`] with the chart archives downloaded for
-/// `options.vendor_charts` (ignored without it); also returns where each
-/// archive went, by component, for provenance and a bill of materials.
-pub fn bundle_vendored(
+/// `options.vendor_charts` (ignored without it) and, given a key, the
+/// signed provenance over `checksums.txt`
+/// (`attestation/bundle-attestation.sigstore.json`, see [`attest`]).
+/// Also returns where each vendored archive went, by component.
+pub fn bundle_with(
     catalog: &Components,
     recipe: &RecipeResult,
     options: &BundleOptions,
     fetched: &FetchedFiles,
     charts: &FetchedCharts,
+    signing: Option<&Signing>,
 ) -> Result<(FileTree, Vec<VendoredChart>)> {
     aicr_core::ident::check_recipe(recipe, "recipe")?;
     // The tool version is written into script comments and READMEs; like
@@ -85,5 +99,9 @@ pub fn bundle_vendored(
     let vendored = vendor.into_records();
     tree.insert(bom::BOM_FILE, bom::render(&prepared, options, &vendored));
     checksum::add_checksums(&mut tree);
+    if let Some(signing) = signing {
+        let provenance = attest::provenance(catalog, &prepared.recipe, options, &vendored, signing);
+        attest::attest(&mut tree, &provenance, &signing.key)?;
+    }
     Ok((tree, vendored))
 }

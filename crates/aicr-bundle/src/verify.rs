@@ -1,4 +1,6 @@
-//! `aicr verify`: re-checks a bundle directory against its `checksums.txt`.
+//! `aicr verify`: re-checks a bundle directory against its `checksums.txt`
+//! and its attestation, and says how far its provenance was shown (see
+//! [`crate::trust`]).
 //!
 //! People run this on bundles they did not make, so it trusts nothing in
 //! the directory: it never follows a symbolic link inside it, reads only
@@ -17,7 +19,9 @@ use sha2::{Digest, Sha256};
 
 use aicr_core::error::{Code, Error, Result, escape};
 
+use crate::attest::{self, PublicKey};
 use crate::checksum::{self, CHECKSUMS_FILE};
+use crate::trust::TrustLevel;
 
 /// Largest `checksums.txt` we read: far above any real bundle's.
 pub const MAX_CHECKSUMS_BYTES: u64 = 8 * 1024 * 1024;
@@ -67,62 +71,137 @@ pub struct Finding {
     pub problem: Problem,
 }
 
-/// The result of verifying a bundle.
+/// The result of verifying a bundle. The first fields are the
+/// reference's (`aicr verify --format json`), in its order; `hasAttestation`,
+/// `dir` and `findings` are ours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
+    /// How far the bundle's provenance was shown.
+    pub trust_level: TrustLevel,
+    /// Every listed file matches and nothing else is there.
+    pub checksums_passed: bool,
+    /// Files listed in checksums.txt.
+    pub checksum_files: usize,
+    /// The bundle attestation verified with the given public key.
+    pub bundle_attested: bool,
+    /// Always false: the binary attestation needs keyless verification.
+    pub binary_attested: bool,
+    /// Always false, as `binaryAttested`.
+    pub identity_pinned: bool,
+    /// Who signed the attestation: the hint of the key that verified it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub bundle_creator: String,
+    /// The aicr version the attestation records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
+    /// The bundle holds a `data/` folder (external data).
+    pub has_external_data: bool,
+    /// The bundle holds a bundle attestation (checked or not).
+    pub has_attestation: bool,
+    /// Why the trust level is what it is.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub trust_reason: String,
+    /// Verification failures; any makes verify fail (UNAUTHORIZED).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
     /// The directory checked.
     pub dir: String,
-    /// Files listed in checksums.txt.
-    pub files_checked: usize,
-    /// Every finding, sorted by path.
+    /// Every checksum finding, sorted by path.
     pub findings: Vec<Finding>,
 }
 
 impl VerifyReport {
-    /// The text report: a summary line for a valid bundle, else one line
-    /// per finding (control characters in paths escaped).
-    pub fn render_text(&self) -> String {
-        if self.is_valid() {
-            return format!(
-                "bundle {} verified: {} files match checksums.txt\n",
-                escape(&self.dir),
-                self.files_checked
+    fn new(dir: &Path) -> VerifyReport {
+        VerifyReport {
+            trust_level: TrustLevel::Unknown,
+            checksums_passed: false,
+            checksum_files: 0,
+            bundle_attested: false,
+            binary_attested: false,
+            identity_pinned: false,
+            bundle_creator: String::new(),
+            tool_version: None,
+            has_external_data: false,
+            has_attestation: false,
+            trust_reason: String::new(),
+            errors: Vec::new(),
+            dir: dir.display().to_string(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn set_trust(&mut self, level: TrustLevel, reason: &str) {
+        self.trust_level = level;
+        self.trust_reason = reason.to_string();
+    }
+
+    /// The text report, as the reference prints it: `✓`/`✗` lines, the
+    /// trust level and its reason, the errors, and the verdict (with the
+    /// policy failure, if any). Control characters are escaped.
+    pub fn render_text(&self, policy_failure: Option<&str>) -> String {
+        let mut out = String::new();
+        if self.checksums_passed {
+            out += &format!("  ✓ Checksums verified ({} files)\n", self.checksum_files);
+        } else {
+            out += "  ✗ Checksum verification failed\n";
+        }
+        if self.bundle_attested {
+            out += &format!(
+                "  ✓ Bundle attested by: {} (public key)\n",
+                escape(&self.bundle_creator)
             );
         }
-        self.findings
-            .iter()
-            .map(|f| format!("{}: {}\n", escape(&f.path), f.problem.describe()))
-            .collect()
-    }
-
-    /// True when every file matches and nothing else is there.
-    pub fn is_valid(&self) -> bool {
-        self.findings.is_empty()
-    }
-
-    /// `Ok` for a valid bundle, else an UNAUTHORIZED error naming the
-    /// first findings and counting the rest (exit status 4, as the
-    /// reference).
-    pub fn into_result(self) -> Result<Self> {
-        if self.is_valid() {
-            return Ok(self);
+        out += &format!("  Trust level: {}\n", self.trust_level);
+        if !self.trust_reason.is_empty() {
+            out += &format!("    ↳ {}\n", self.trust_reason);
         }
-        let list: Vec<String> = self
-            .findings
-            .iter()
-            .take(SHOWN)
-            .map(|f| format!("{} ({})", escape(&f.path), f.problem.describe()))
-            .collect();
-        Err(Error::new(
-            Code::Unauthorized,
-            format!(
-                "bundle {} failed verification: {}{}",
+        if !self.errors.is_empty() {
+            out += "\nDetails:\n";
+            for e in &self.errors {
+                out += &format!("  - {}\n", escape(e));
+            }
+        }
+        match policy_failure {
+            Some(why) => out += &format!("\nBundle verification: FAILED\n  {}\n", escape(why)),
+            None if !self.errors.is_empty() => out += "\nBundle verification: FAILED\n",
+            None => out += "\nBundle verification: PASSED\n",
+        }
+        out
+    }
+
+    /// True when checksums and any checked attestation hold.
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The verdict: a failed checksum or signature is UNAUTHORIZED (exit
+    /// status 4), naming the first errors and counting the rest; else a
+    /// policy failure is INVALID_REQUEST (exit status 2); else `Ok`.
+    /// Unlike the reference, whose policy check comes first (so a bad
+    /// signature under the default `max` exits 2), a failed check is
+    /// always UNAUTHORIZED.
+    pub fn into_result(self, policy_failure: Option<String>) -> Result<Self> {
+        if !self.is_valid() {
+            let list: Vec<String> = self.errors.iter().take(SHOWN).map(|e| escape(e)).collect();
+            return Err(Error::new(
+                Code::Unauthorized,
+                format!(
+                    "bundle {} failed verification: {}{}",
+                    escape(&self.dir),
+                    list.join(", "),
+                    more(self.errors.len())
+                ),
+            ));
+        }
+        match policy_failure {
+            Some(why) => Err(Error::invalid(format!(
+                "bundle {}: {}",
                 escape(&self.dir),
-                list.join(", "),
-                more(self.findings.len())
-            ),
-        ))
+                escape(&why)
+            ))),
+            None => Ok(self),
+        }
     }
 }
 
@@ -157,33 +236,72 @@ impl Kind {
     }
 }
 
-/// Checks every file of the bundle in `dir` against its checksums.txt.
-pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
+/// Verifies the bundle in `dir`: every file against its checksums.txt,
+/// then the bundle attestation, if there is one, against `public_key`.
+/// An attestation with no key to check it is reported as not checked
+/// (`unverified`), never as a pass. A failed check is in the report's
+/// `errors`; only a missing directory or `checksums.txt` (NOT_FOUND) or a
+/// directory that cannot be read (INTERNAL) is an `Err`.
+pub fn verify_dir(dir: &Path, public_key: Option<&PublicKey>) -> Result<VerifyReport> {
     let shown = escape(&dir.display().to_string());
     if !dir.is_dir() {
         return Err(Error::not_found(format!(
             "bundle directory not found: {shown}"
         )));
     }
-    let listed = read_checksums(dir, &shown)?;
+    let mut report = VerifyReport::new(dir);
+    let (checksums, listed) = match read_checksums(dir, &shown) {
+        Ok(read) => read,
+        Err(e) if e.code() == Code::Unauthorized => {
+            report.errors.push(e.to_string());
+            report.set_trust(TrustLevel::Unknown, "checksums.txt cannot be trusted");
+            return Ok(report);
+        }
+        Err(e) => return Err(e),
+    };
     let mut present = BTreeMap::new();
     walk(dir, "", &mut present)
         .map_err(|e| Error::internal(format!("reading {shown}")).with_source(e))?;
+    report.checksum_files = listed.len();
+    report.findings = findings(dir, &listed, &present);
+    report.has_external_data = present.get("data") == Some(&Kind::Dir);
+    if !report.findings.is_empty() {
+        report.errors = report
+            .findings
+            .iter()
+            .map(|f| format!("{}: {}", f.path, f.problem.describe()))
+            .collect();
+        report.set_trust(TrustLevel::Unknown, "checksum verification failed");
+        return Ok(report);
+    }
+    report.checksums_passed = true;
+    check_attestation(dir, &checksums, &present, public_key, &mut report);
+    Ok(report)
+}
 
+/// Every checksum finding of the bundle, sorted by path.
+fn findings(
+    dir: &Path,
+    listed: &[(String, String)],
+    present: &BTreeMap<String, Kind>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for (path, want) in &listed {
-        if let Some(problem) = check_listed(dir, &present, path, want) {
+    for (path, want) in listed {
+        if let Some(problem) = check_listed(dir, present, path, want) {
             findings.push(Finding {
                 path: path.clone(),
                 problem,
             });
         }
     }
-    for (path, kind) in &present {
+    for (path, kind) in present {
         let listed_here = path == CHECKSUMS_FILE || listed.iter().any(|(p, _)| p == path);
-        let our_marker = path == crate::write::MARKER_FILE && *kind == Kind::File;
+        // Ours, and not listed by design: the marker, and attestations
+        // (signed over checksums.txt, so they cannot be in it).
+        let unlisted_by_design = *kind == Kind::File
+            && (path == crate::write::MARKER_FILE || attest::is_attestation_file(path));
         let problem = match kind {
-            _ if listed_here || our_marker => continue,
+            _ if listed_here || unlisted_by_design => continue,
             Kind::Dir => continue,
             Kind::File => Problem::Extra,
             Kind::Symlink => Problem::Symlink,
@@ -196,17 +314,89 @@ pub fn verify_dir(dir: &Path) -> Result<VerifyReport> {
     }
     findings.sort_by(|a, b| a.path.cmp(&b.path));
     findings.dedup();
-    Ok(VerifyReport {
-        dir: dir.display().to_string(),
-        files_checked: listed.len(),
-        findings,
-    })
+    findings
+}
+
+/// The attestation step, once the checksums hold.
+fn check_attestation(
+    dir: &Path,
+    checksums: &[u8],
+    present: &BTreeMap<String, Kind>,
+    public_key: Option<&PublicKey>,
+    report: &mut VerifyReport,
+) {
+    if present.get(attest::BUNDLE_ATTESTATION_FILE) != Some(&Kind::File) {
+        report.set_trust(
+            TrustLevel::Unverified,
+            "checksums valid but no attestation files found (bundle created without --attest)",
+        );
+        return;
+    }
+    report.has_attestation = true;
+    let Some(key) = public_key else {
+        report.set_trust(
+            TrustLevel::Unverified,
+            "bundle attestation found but not checked: pass --public-key to verify it (keyless Sigstore verification is not supported)",
+        );
+        return;
+    };
+    let path = dir.join(attest::BUNDLE_ATTESTATION_FILE);
+    let checked = read_regular_file(&path, attest::MAX_ATTESTATION_BYTES)
+        .and_then(|bytes| attest::verify_attestation(&bytes, checksums, key));
+    match checked {
+        Ok(attested) => {
+            report.bundle_attested = true;
+            report.bundle_creator = attested.key_hint;
+            report.tool_version = attested.tool_version;
+            report.set_trust(
+                TrustLevel::Attested,
+                "bundle attested with the given public key; verified needs NVIDIA's keyless binary attestation, which is not supported",
+            );
+        }
+        Err(e) => {
+            report.errors.push(format!(
+                "bundle attestation verification failed: {}",
+                e.message()
+            ));
+            report.set_trust(
+                TrustLevel::Unknown,
+                "bundle attestation verification failed",
+            );
+        }
+    }
+}
+
+/// Reads a file that the walk saw as regular, refusing a swap for a link
+/// or special file and anything over `limit` bytes (UNAUTHORIZED: the
+/// bundle is not as it was signed).
+fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let refuse = |why: &str| Error::new(Code::Unauthorized, why.to_string());
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() && !meta.file_type().is_symlink() => {}
+        _ => return Err(refuse("not a regular file")),
+    }
+    let file = fs::File::open(path).map_err(|_| refuse("cannot be read"))?;
+    match file.metadata() {
+        Ok(meta) if meta.is_file() && meta.len() <= limit => {}
+        Ok(meta) if meta.is_file() => return Err(refuse(&format!("larger than {limit} bytes"))),
+        _ => return Err(refuse("not a regular file")),
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes)
+        .map_err(|_| refuse("cannot be read"))?;
+    if bytes.len() as u64 > limit {
+        return Err(refuse(&format!("larger than {limit} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// Reads and parses `checksums.txt`: a regular file (not a link) of at
 /// most [`MAX_CHECKSUMS_BYTES`] of UTF-8 text. Anything else means the
 /// bundle cannot be trusted: UNAUTHORIZED.
-fn read_checksums(dir: &Path, shown: &str) -> Result<Vec<(String, String)>> {
+/// `checksums.txt`'s bytes (what an attestation signs) and its entries.
+type Checksums = (Vec<u8>, Vec<(String, String)>);
+
+fn read_checksums(dir: &Path, shown: &str) -> Result<Checksums> {
     let path = dir.join(CHECKSUMS_FILE);
     let untrusted = |why: &str| {
         Error::new(
@@ -234,8 +424,8 @@ fn read_checksums(dir: &Path, shown: &str) -> Result<Vec<(String, String)>> {
         )));
     }
     let bytes = fs::read(&path).map_err(|e| untrusted("cannot be read").with_source(e))?;
-    let text = String::from_utf8(bytes).map_err(|_| untrusted("is not UTF-8 text"))?;
-    let (listed, bad) = checksum::parse_all(&text);
+    let text = std::str::from_utf8(&bytes).map_err(|_| untrusted("is not UTF-8 text"))?;
+    let (listed, bad) = checksum::parse_all(text);
     if !bad.is_empty() {
         let lines: Vec<String> = bad.iter().take(SHOWN).map(usize::to_string).collect();
         return Err(untrusted(&format!(
@@ -244,7 +434,7 @@ fn read_checksums(dir: &Path, shown: &str) -> Result<Vec<(String, String)>> {
             more(bad.len())
         )));
     }
-    Ok(listed)
+    Ok((bytes, listed))
 }
 
 /// The problem with one listed path, if any.

@@ -230,7 +230,7 @@ fn inspect(dir: &Path) -> Result<Existing> {
 /// Our marker is a regular file and `checksums.txt` matches every file.
 fn is_previous_bundle(dir: &Path) -> bool {
     let marked = fs::symlink_metadata(dir.join(MARKER_FILE)).is_ok_and(|m| m.is_file());
-    marked && crate::verify::verify_dir(dir).is_ok_and(|r| r.is_valid())
+    marked && crate::verify::verify_dir(dir, None).is_ok_and(|r| r.is_valid())
 }
 
 fn write_files(tree: &FileTree, root: &Path) -> io::Result<()> {

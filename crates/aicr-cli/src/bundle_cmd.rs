@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use aicr::{BundleCommand, BundleRequest, Client, Error, Format, Output, Result};
+use aicr::{
+    BundleCommand, BundleRequest, Client, Error, Format, Output, Result, VerifyPolicy,
+    read_public_key,
+};
 use clap::Args;
 
 use crate::cli::CatalogArgs;
@@ -70,7 +73,38 @@ pub struct BundleArgs {
     /// Example: `aicr bundle -r recipe.yaml --vendor-charts -o bundle`.
     #[arg(long)]
     vendor_charts: bool,
+    /// Sign the bundle's provenance (SLSA v1 in-toto statement over
+    /// checksums.txt) into attestation/bundle-attestation.sigstore.json;
+    /// needs --signing-key (keyless signing is not supported).
+    #[arg(long)]
+    attest: bool,
+    /// PEM private key for --attest: PKCS#8 ECDSA P-256 or Ed25519 (or
+    /// SEC1 `EC PRIVATE KEY`), unencrypted.
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
 }
+
+/// `aicr bundle --help` examples.
+pub const BUNDLE_EXAMPLES: &str = "Examples:
+  aicr bundle -r recipe.yaml -o ./bundle
+  # Signed provenance with a key (same inputs and key: identical bytes):
+  openssl genpkey -algorithm ed25519 -out bundle-key.pem
+  openssl pkey -in bundle-key.pem -pubout -out bundle-key.pub
+  aicr bundle -r recipe.yaml -o ./bundle --attest --signing-key bundle-key.pem";
+
+/// `aicr verify --help` examples.
+pub const VERIFY_EXAMPLES: &str = "Trust levels:
+  verified    the reference's full keyless chain (NVIDIA CI binary attestation): not reachable here
+  attested    checksums valid and the bundle attestation verified with --public-key
+  unverified  checksums valid; no attestation, or one not checked (no --public-key)
+  unknown     checksums missing or failed, or the attestation failed
+
+Examples:
+  aicr verify ./bundle
+  aicr verify ./bundle --public-key bundle-key.pub
+  aicr verify ./bundle --public-key bundle-key.pub --min-trust-level attested
+  aicr verify ./bundle --public-key bundle-key.pub --cli-version-constraint 0.1.0
+  aicr verify ./bundle --format json";
 
 /// Flags of `aicr verify`.
 #[derive(Debug, Args)]
@@ -81,6 +115,21 @@ pub struct VerifyArgs {
     /// Report format: text or json.
     #[arg(short = 't', long, default_value = "text")]
     format: String,
+    /// PEM public key (P-256 or Ed25519) to check the bundle attestation
+    /// with; without it an attestation is reported as not checked.
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
+    /// Minimum trust level: max (the highest this bundle can reach),
+    /// verified, attested, unverified or unknown.
+    #[arg(long, default_value = "max", value_name = "LEVEL")]
+    min_trust_level: String,
+    /// Require this bundle creator (for a key: its hint, as printed).
+    #[arg(long, value_name = "CREATOR")]
+    require_creator: Option<String>,
+    /// Constraint on the aicr version recorded in the attestation
+    /// (`>=`, `>`, `<=`, `<`, `==`, `!=`; a bare version means `>=`).
+    #[arg(long, value_name = "CONSTRAINT")]
+    cli_version_constraint: Option<String>,
 }
 
 impl BundleArgs {
@@ -107,6 +156,8 @@ impl BundleArgs {
             catalog: self.source.catalog,
             data: self.source.data,
             vendor_charts: self.vendor_charts,
+            attest: self.attest,
+            signing_key: self.signing_key,
         }
     }
 }
@@ -123,8 +174,13 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
         ..aicr::ChartFetch::default()
     };
     let charts = client.fetch_charts_blocking(&recipe, &plan.options, &fetched, &settings)?;
-    let (tree, _vendored) =
-        client.render_bundle_vendored(&recipe, &plan.options, &fetched, &charts)?;
+    let (tree, _) = client.render_bundle_with(
+        &recipe,
+        &plan.options,
+        &fetched,
+        &charts,
+        plan.signing.as_ref(),
+    )?;
     client.write_bundle(&tree, &plan.output, plan.force)?;
     crate::cli::note(&format!(
         "bundle written to {} ({} deployer, {} files)",
@@ -135,7 +191,9 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs `aicr verify`.
+/// Runs `aicr verify`: every flag is checked before the bundle is read;
+/// the report is printed whatever the verdict, then a failed check is
+/// UNAUTHORIZED (exit 4) and a policy miss INVALID_REQUEST (exit 2).
 pub fn verify(args: VerifyArgs) -> Result<()> {
     let json = match args.format.trim() {
         "text" => false,
@@ -146,13 +204,24 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             )));
         }
     };
+    let policy = VerifyPolicy::parse(
+        &args.min_trust_level,
+        args.require_creator.as_deref(),
+        args.cli_version_constraint.as_deref(),
+    )?;
+    let key = args
+        .public_key
+        .as_deref()
+        .map(read_public_key)
+        .transpose()?;
     let client = Client::embedded()?;
-    let report = client.verify(&args.dir)?;
+    let report = client.verify(&args.dir, key.as_ref())?;
+    let failure = report.check_policy(&policy)?;
     let text = if json {
         Format::Json.render(&report)
     } else {
-        report.render_text()
+        report.render_text(failure.as_deref())
     };
     Output::Stdout.write(text.as_bytes())?;
-    report.into_result().map(|_| ())
+    report.into_result(failure).map(|_| ())
 }

@@ -37,8 +37,10 @@ enum Command {
     /// Print part of the hydrated recipe selected by a dot path.
     Query(QueryArgs),
     /// Write a deployment bundle for a recipe.
+    #[command(after_help = crate::bundle_cmd::BUNDLE_EXAMPLES)]
     Bundle(crate::bundle_cmd::BundleArgs),
-    /// Check a bundle directory against its checksums.txt.
+    /// Check a bundle's checksums and attestation; report its trust level.
+    #[command(after_help = crate::bundle_cmd::VERIFY_EXAMPLES)]
     Verify(crate::bundle_cmd::VerifyArgs),
     /// Check a recipe's constraints against a snapshot; CTRF JSON report.
     Validate(crate::check_cmd::ValidateArgs),

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use aicr_bundle::{BundleOptions, FetchedCharts, FileTree, VendoredChart, VerifyReport};
+use aicr_bundle::{
+    BundleOptions, FetchedCharts, FileTree, PublicKey, Signing, SigningKey, VendoredChart,
+    VerifyReport,
+};
 use aicr_core::catalog::{FetchedFiles, offline_hint};
 use aicr_core::{
     Catalog, Code, Components, Criteria, DirProvider, EmbeddedProvider, Error, LayeredProvider,
@@ -314,19 +317,6 @@ impl Client {
         crate::block_on(self.fetch_charts(recipe, options, fetched, settings))
     }
 
-    /// [`Client::render_bundle`] with the chart archives of
-    /// [`Client::fetch_charts`]; also returns where each archive went in
-    /// the bundle, for provenance and a bill of materials.
-    pub fn render_bundle_vendored(
-        &self,
-        recipe: &RecipeResult,
-        options: &BundleOptions,
-        fetched: &FetchedFiles,
-        charts: &FetchedCharts,
-    ) -> Result<(FileTree, Vec<VendoredChart>)> {
-        aicr_bundle::bundle_vendored(&self.components, recipe, options, fetched, charts)
-    }
-
     /// Renders the bundle of `recipe`: a pure function of the catalog, the
     /// recipe, the options and the manifests already fetched.
     pub fn render_bundle(
@@ -336,6 +326,22 @@ impl Client {
         fetched: &FetchedFiles,
     ) -> Result<FileTree> {
         aicr_bundle::bundle(&self.components, recipe, options, fetched)
+    }
+
+    /// [`Client::render_bundle`] with the chart archives of
+    /// `--vendor-charts` ([`Client::fetch_charts`]) and, given a key, the
+    /// signed provenance `attestation/bundle-attestation.sigstore.json`
+    /// (byte-identical for the same inputs and key). Also returns where
+    /// each vendored archive went.
+    pub fn render_bundle_with(
+        &self,
+        recipe: &RecipeResult,
+        options: &BundleOptions,
+        fetched: &FetchedFiles,
+        charts: &FetchedCharts,
+        signing: Option<&Signing>,
+    ) -> Result<(FileTree, Vec<VendoredChart>)> {
+        aicr_bundle::bundle_with(&self.components, recipe, options, fetched, charts, signing)
     }
 
     /// A bundle as one zip archive, byte-identical for the same tree (see
@@ -403,11 +409,40 @@ impl Client {
         aicr_core::validate::validate(recipe, snapshot, validators.as_ref(), &options)
     }
 
-    /// Re-checks the bundle in `dir` against its `checksums.txt`; a bundle
-    /// with findings is an UNAUTHORIZED error carrying them.
-    pub fn verify(&self, dir: &Path) -> Result<VerifyReport> {
-        aicr_bundle::verify_dir(dir)
+    /// Verifies the bundle in `dir`: its `checksums.txt`, then its
+    /// attestation against `public_key` (see [`aicr_bundle::verify_dir`]).
+    /// Failures are in the report; [`VerifyReport::into_result`] turns
+    /// them, or a [`VerifyPolicy`](crate::VerifyPolicy) miss, into the error.
+    pub fn verify(&self, dir: &Path, public_key: Option<&PublicKey>) -> Result<VerifyReport> {
+        aicr_bundle::verify_dir(dir, public_key)
     }
+}
+
+/// Largest key file read (a PEM key is well under 1 KiB).
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
+/// Reads a PEM private key (`--signing-key`): PKCS#8 ECDSA P-256 or
+/// Ed25519, or SEC1 P-256; an encrypted key is INVALID_REQUEST.
+pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
+    let (text, shown) = read_key_file(path, "signing key")?;
+    SigningKey::from_pem(&text, &shown)
+}
+
+/// Reads a PEM public key (`--public-key`), P-256 or Ed25519.
+pub fn read_public_key(path: &Path) -> Result<PublicKey> {
+    let (text, shown) = read_key_file(path, "public key")?;
+    PublicKey::from_pem(&text, &shown)
+}
+
+fn read_key_file(path: &Path, what: &str) -> Result<(String, String)> {
+    let shown = aicr_core::error::escape(&path.display().to_string());
+    let bytes = crate::io::read_file(path, MAX_KEY_BYTES).map_err(|e| match e.code() {
+        Code::NotFound => Error::not_found(format!("{what} file not found: {shown}")),
+        _ => e.context(format!("reading {what} {shown}")),
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(format!("{what} {shown} is not PEM text")))?;
+    Ok((text, shown))
 }
 
 /// The components of the embedded catalog, parsed once per process.

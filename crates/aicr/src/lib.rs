@@ -42,7 +42,7 @@ mod snapshot;
 pub use agent::{AgentRequest, default_image};
 pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use charts::ChartFetch;
-pub use client::Client;
+pub use client::{Client, read_public_key, read_signing_key};
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use request::{
     BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
@@ -55,6 +55,7 @@ pub use aicr_bundle::verify::{Finding, Problem as VerifyProblem};
 pub use aicr_bundle::{
     BundleOptions, Deployer, FetchedCharts, FileTree, VendoredChart, VerifyReport,
 };
+pub use aicr_bundle::{Policy as VerifyPolicy, PublicKey, Signing, SigningKey, TrustLevel};
 pub use aicr_collect::cluster::agent::{AgentOptions, AgentPhase, AgentProgress};
 pub use aicr_core::catalog::FetchedFiles;
 pub use aicr_core::criteria::{Accelerator, Intent, Os, Platform, Service};

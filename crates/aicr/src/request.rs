@@ -485,6 +485,10 @@ pub struct BundleCommand {
     pub data: Option<PathBuf>,
     /// `--vendor-charts`: put every Helm chart into the bundle.
     pub vendor_charts: bool,
+    /// `--attest`: sign the bundle's provenance.
+    pub attest: bool,
+    /// `--signing-key`: the PEM private key `--attest` signs with.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// A [`BundleCommand`] with every rule applied.
@@ -500,6 +504,8 @@ pub struct BundlePlan {
     pub options: aicr_bundle::BundleOptions,
     /// Replace an existing directory that is not a previous bundle.
     pub force: bool,
+    /// With `--attest`: the key (already read) and the provenance facts.
+    pub signing: Option<aicr_bundle::Signing>,
 }
 
 impl BundleCommand {
@@ -538,15 +544,55 @@ impl BundleCommand {
         let recipe = recipe.ok_or_else(|| {
             Error::invalid("--recipe is required (or spec.bundle.input.recipe in --config)")
         })?;
+        let catalog = CatalogSource::choose(self.catalog.clone(), self.data.clone(), None);
+        let signing = self.signing(&catalog)?;
         Ok(BundlePlan {
-            catalog: CatalogSource::choose(self.catalog.clone(), self.data.clone(), None),
+            catalog,
             recipe: Input::parse(&recipe)?,
             output,
             options,
             force: self.force,
+            signing,
         })
     }
+
+    /// `--attest` and `--signing-key`: the key read and parsed before
+    /// anything is rendered. Only key signing exists: keyless signing
+    /// (Fulcio certificates, Rekor entries) needs the network and an OIDC
+    /// identity, so `--attest` alone is INVALID_REQUEST saying so.
+    fn signing(&self, catalog: &CatalogSource) -> Result<Option<aicr_bundle::Signing>> {
+        let path = match (self.attest, &self.signing_key) {
+            (false, None) => return Ok(None),
+            (false, Some(_)) => {
+                return Err(Error::invalid(
+                    "--signing-key is only used with --attest; add --attest to sign the bundle",
+                ));
+            }
+            (true, None) => {
+                return Err(Error::invalid(
+                    "--attest needs --signing-key FILE (a PEM ECDSA P-256 or Ed25519 private key): keyless signing through Fulcio and Rekor needs the network and an OIDC identity and is not supported yet",
+                ));
+            }
+            (true, Some(path)) => path,
+        };
+        Ok(Some(aicr_bundle::Signing {
+            key: crate::client::read_signing_key(path)?,
+            recipe_source: match catalog {
+                CatalogSource::Embedded => "embedded",
+                CatalogSource::Dir(_) | CatalogSource::Layered(_) => "external",
+            }
+            .to_string(),
+            builder_id: BUILDER_ID.to_string(),
+        }))
+    }
 }
+
+/// `runDetails.builder.id` of our attestations: this project, at the
+/// version that built the bundle.
+const BUILDER_ID: &str = concat!(
+    "https://github.com/aicr-rs/aicr-rs@v",
+    env!("CARGO_PKG_VERSION")
+);
 
 #[cfg(test)]
 mod tests {

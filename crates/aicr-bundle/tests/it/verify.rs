@@ -27,7 +27,7 @@ fn list(dir: &Path, entries: &[(&str, &[u8])]) {
 }
 
 fn problem_of(dir: &Path, path: &str) -> Option<Problem> {
-    verify_dir(dir)
+    verify_dir(dir, None)
         .unwrap()
         .findings
         .into_iter()
@@ -59,7 +59,10 @@ fn a_script_replaced_by_a_link_to_an_identical_copy_fails() {
     std::fs::remove_file(dir.join("deploy.sh")).unwrap();
     std::os::unix::fs::symlink(&copy, dir.join("deploy.sh")).unwrap();
     assert_eq!(problem_of(&dir, "deploy.sh"), Some(Problem::Symlink));
-    let err = verify_dir(&dir).unwrap().into_result().unwrap_err();
+    let err = verify_dir(&dir, None)
+        .unwrap()
+        .into_result(None)
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unauthorized);
 }
 
@@ -111,6 +114,15 @@ fn absolute_and_climbing_entries_are_findings_not_reads() {
     );
 }
 
+/// The UNAUTHORIZED verdict of a bundle whose checksums.txt is broken:
+/// a report at trust level unknown, not an early error.
+fn broken(dir: &Path) -> aicr_core::Error {
+    let report = verify_dir(dir, None).unwrap();
+    assert!(!report.checksums_passed);
+    assert_eq!(report.trust_level, aicr_bundle::TrustLevel::Unknown);
+    report.into_result(None).unwrap_err()
+}
+
 #[test]
 fn a_broken_checksums_file_is_unauthorized_with_a_bounded_message() {
     let tmp = tempfile::tempdir().unwrap();
@@ -119,18 +131,18 @@ fn a_broken_checksums_file_is_unauthorized_with_a_bounded_message() {
     let sums = dir.join("checksums.txt");
 
     std::fs::write(&sums, b"\xff\xfe not text").unwrap();
-    let err = verify_dir(&dir).unwrap_err();
+    let err = broken(&dir);
     assert_eq!(err.code(), Code::Unauthorized, "{err}");
 
     std::fs::write(&sums, "not a checksum line\n".repeat(100_000)).unwrap();
-    let err = verify_dir(&dir).unwrap_err();
+    let err = broken(&dir);
     assert_eq!(err.code(), Code::Unauthorized, "{err}");
     assert!(err.to_string().len() < 500, "{}", err.to_string().len());
     assert!(err.to_string().contains("more"), "{err}");
 
     std::fs::remove_file(&sums).unwrap();
     std::fs::create_dir(&sums).unwrap();
-    let err = verify_dir(&dir).unwrap_err();
+    let err = broken(&dir);
     assert_eq!(err.code(), Code::Unauthorized, "{err}");
 }
 
@@ -142,6 +154,96 @@ fn many_findings_are_listed_up_to_a_bound_and_counted() {
     for i in 0..50 {
         std::fs::write(dir.join(format!("extra-{i}.txt")), "x").unwrap();
     }
-    let err = verify_dir(&dir).unwrap().into_result().unwrap_err();
+    let err = verify_dir(&dir, None)
+        .unwrap()
+        .into_result(None)
+        .unwrap_err();
     assert!(err.to_string().contains("and 40 more"), "{err}");
+}
+
+mod trust {
+    use super::*;
+    use aicr_bundle::attest::{self, SigningKey};
+    use aicr_bundle::{Policy, Provenance, TrustLevel};
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+    }
+
+    fn signed_bundle(dir: &Path) {
+        let mut tree = FileTree::new();
+        tree.insert("001-a/values.yaml", "a: 1\n");
+        aicr_bundle::checksum::add_checksums(&mut tree);
+        let provenance = Provenance {
+            tool_version: "0.8.1".into(),
+            ..Provenance::default()
+        };
+        attest::attest(&mut tree, &provenance, &key(1)).unwrap();
+        write_tree(&tree, dir, false).unwrap();
+    }
+
+    fn policy(min: &str) -> Policy {
+        Policy::parse(min, None, None).unwrap()
+    }
+
+    #[test]
+    fn levels_follow_what_was_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (plain, signed) = (tmp.path().join("p"), tmp.path().join("s"));
+        bundle(&plain);
+        signed_bundle(&signed);
+        let right = key(1).public_key();
+
+        let r = verify_dir(&plain, Some(&right)).unwrap();
+        assert_eq!(r.trust_level, TrustLevel::Unverified);
+        assert_eq!(r.check_policy(&policy("max")).unwrap(), None);
+        assert!(r.check_policy(&policy("attested")).unwrap().is_some());
+
+        let r = verify_dir(&signed, Some(&right)).unwrap();
+        assert!(
+            r.findings.is_empty(),
+            "the attestation is not an extra file"
+        );
+        assert_eq!(r.trust_level, TrustLevel::Attested);
+        assert_eq!(r.bundle_creator, right.hint());
+        assert_eq!(r.tool_version.as_deref(), Some("0.8.1"));
+        assert_eq!(r.check_policy(&policy("max")).unwrap(), None);
+        assert!(r.check_policy(&policy("verified")).unwrap().is_some());
+        let version = |c: &str| Policy::parse("max", None, Some(c)).unwrap();
+        assert_eq!(r.check_policy(&version("0.8.0")).unwrap(), None);
+        assert!(r.check_policy(&version("> 0.8.1")).unwrap().is_some());
+        let creator = |c: &str| Policy::parse("max", Some(c), None).unwrap();
+        assert_eq!(r.check_policy(&creator(&right.hint())).unwrap(), None);
+        assert!(r.check_policy(&creator("someone")).unwrap().is_some());
+
+        // Present but unchecked: not a pass under max.
+        let r = verify_dir(&signed, None).unwrap();
+        assert_eq!(r.trust_level, TrustLevel::Unverified);
+        assert!(
+            r.trust_reason.contains("--public-key"),
+            "{}",
+            r.trust_reason
+        );
+        assert!(r.check_policy(&policy("max")).unwrap().is_some());
+        assert_eq!(r.check_policy(&policy("unverified")).unwrap(), None);
+
+        let r = verify_dir(&signed, Some(&key(2).public_key())).unwrap();
+        assert_eq!(r.trust_level, TrustLevel::Unknown);
+        let err = r.into_result(None).unwrap_err();
+        assert_eq!(err.code(), Code::Unauthorized, "{err}");
+    }
+
+    #[test]
+    fn bad_policy_values_are_invalid_requests() {
+        for (min, version) in [("trusted", None), ("max", Some(">= ")), ("max", Some(">"))] {
+            let err = Policy::parse(min, None, version).unwrap_err();
+            assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+        }
+        assert_eq!(
+            Policy::parse(" Attested ", None, None)
+                .unwrap()
+                .min_trust_level,
+            Some(TrustLevel::Attested)
+        );
+    }
 }

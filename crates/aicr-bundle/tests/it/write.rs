@@ -16,7 +16,7 @@ fn a_written_bundle_verifies_and_tampering_is_unauthorized() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("b");
     write_tree(&sample(), &dir, false).unwrap();
-    assert!(verify_dir(&dir).unwrap().is_valid());
+    assert!(verify_dir(&dir, None).unwrap().is_valid());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -27,9 +27,9 @@ fn a_written_bundle_verifies_and_tampering_is_unauthorized() {
         assert_eq!(mode & 0o777, 0o755);
     }
     std::fs::write(dir.join("001-a/values.yaml"), "a: 2\n").unwrap();
-    let report = verify_dir(&dir).unwrap();
+    let report = verify_dir(&dir, None).unwrap();
     assert_eq!(report.findings.len(), 1);
-    let err = report.into_result().unwrap_err();
+    let err = report.into_result(None).unwrap_err();
     assert_eq!(err.code(), Code::Unauthorized);
     assert_eq!(err.exit_status(), 4);
 }
@@ -51,7 +51,7 @@ fn a_foreign_directory_needs_force_and_is_then_replaced_whole() {
         !dir.join("mine.txt").exists(),
         "--force replaces the directory"
     );
-    assert!(verify_dir(&dir).unwrap().is_valid());
+    assert!(verify_dir(&dir, None).unwrap().is_valid());
     // Only the bundle: no temporary siblings.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
@@ -91,7 +91,7 @@ fn rewriting_a_bundle_drops_stale_numbered_folders() {
     write_tree(&old, &dir, false).unwrap();
     write_tree(&sample(), &dir, false).unwrap();
     assert!(!dir.join("002-old").exists());
-    assert!(verify_dir(&dir).unwrap().is_valid());
+    assert!(verify_dir(&dir, None).unwrap().is_valid());
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn bundle_directories_with_255_byte_names_work_and_leave_no_sibling() {
     let dir = tmp.path().join("b".repeat(255));
     write_tree(&sample(), &dir, false).unwrap();
     write_tree(&sample(), &dir, false).unwrap();
-    assert!(verify_dir(&dir).unwrap().is_valid());
+    assert!(verify_dir(&dir, None).unwrap().is_valid());
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod agent;
+mod attest;
 mod bundle;
 mod check;
 mod external;

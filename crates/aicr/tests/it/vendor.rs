@@ -192,7 +192,7 @@ fn every_deployer_installs_the_vendored_archives_from_the_bundle() {
         let charts = aicr::block_on(client.fetch_charts(&recipe, &options, &fetched, &quick()))
             .unwrap_or_else(|e| panic!("{deployer:?}: {e}"));
         let (tree, records) = client
-            .render_bundle_vendored(&recipe, &options, &fetched, &charts)
+            .render_bundle_with(&recipe, &options, &fetched, &charts, None)
             .unwrap();
         assert_eq!(records.len(), 2, "{deployer:?}");
         let rec = records.iter().find(|r| &r.component == a).unwrap();
@@ -311,7 +311,7 @@ fn an_argocd_wrapper_chart_renders_its_vendored_chart_with_helm() {
     let charts =
         aicr::block_on(client.fetch_charts(&recipe, &options, &fetched, &quick())).unwrap();
     let (tree, _) = client
-        .render_bundle_vendored(&recipe, &options, &fetched, &charts)
+        .render_bundle_with(&recipe, &options, &fetched, &charts, None)
         .unwrap();
     let out = dir.path().join("bundle");
     client.write_bundle(&tree, &out, false).unwrap();
@@ -350,7 +350,7 @@ fn deploy_sh_installs_from_the_bundled_archives_without_a_repository() {
     let charts =
         aicr::block_on(client.fetch_charts(&recipe, &options, &fetched, &quick())).unwrap();
     let (tree, _) = client
-        .render_bundle_vendored(&recipe, &options, &fetched, &charts)
+        .render_bundle_with(&recipe, &options, &fetched, &charts, None)
         .unwrap();
     let out = dir.path().join("bundle");
     client.write_bundle(&tree, &out, false).unwrap();
