@@ -21,6 +21,7 @@ pub mod flux;
 pub mod helm;
 pub mod helmfile;
 pub mod localformat;
+pub mod oci;
 mod templates;
 pub mod verify;
 pub mod write;
