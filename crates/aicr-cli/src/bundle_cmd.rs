@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use aicr::{BundleCommand, BundleRequest, Client, Error, Format, Output, Result};
+use aicr::{
+    BundleCommand, BundleRequest, BundleTarget, Client, Error, Format, OciReference, Output,
+    PullCommand, Result,
+};
 use clap::Args;
 
 use crate::cli::CatalogArgs;
@@ -14,8 +17,10 @@ pub struct BundleArgs {
     /// with spec.criteria).
     #[arg(short = 'r', long, value_name = "FILE|URL")]
     recipe: Option<String>,
-    /// Output directory (default `./bundle`).
-    #[arg(short = 'o', long, value_name = "DIR")]
+    /// Output: a directory (default `./bundle`), oci://registry/repo[:tag]
+    /// to push the bundle (a missing tag is this CLI's version; nothing is
+    /// written locally), or oci-layout:DIR for an OCI image layout.
+    #[arg(short = 'o', long, value_name = "DIR|OCI_REF")]
     output: Option<String>,
     /// Deployment tool: helm (default), helmfile, argocd, argocd-helm, flux.
     #[arg(short = 'd', long)]
@@ -63,22 +68,36 @@ pub struct BundleArgs {
     /// Replace or write into an existing non-empty output directory.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    registry: crate::oci_cmd::RegistryArgs,
+    /// With oci:// output: write the pushed reference
+    /// (registry/repo:tag@sha256:...) to FILE.
+    #[arg(long, value_name = "FILE")]
+    image_refs: Option<PathBuf>,
 }
 
 /// Flags of `aicr verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Bundle directory.
-    #[arg(value_name = "DIR")]
-    dir: PathBuf,
+    /// Bundle directory, or oci://registry/repo[:tag|@sha256:...] to pull
+    /// the bundle and verify it without writing it anywhere you see.
+    #[arg(value_name = "DIR|OCI_REF")]
+    dir: String,
     /// Report format: text or json.
     #[arg(short = 't', long, default_value = "text")]
     format: String,
+    #[command(flatten)]
+    registry: crate::oci_cmd::RegistryArgs,
 }
 
 impl BundleArgs {
-    fn command(self) -> BundleCommand {
-        BundleCommand {
+    fn command(self) -> Result<BundleCommand> {
+        if self.registry.reads_stdin() && self.recipe.as_deref().map(str::trim) == Some("-") {
+            return Err(Error::invalid(
+                "--registry-password-stdin and --recipe - both read standard input; pass the recipe as a file",
+            ));
+        }
+        Ok(BundleCommand {
             request: BundleRequest {
                 deployer: self.deployer,
                 repo: self.repo,
@@ -99,25 +118,51 @@ impl BundleArgs {
             force: self.force,
             catalog: self.source.catalog,
             data: self.source.data,
-        }
+            registry: self.registry.options()?,
+            image_refs: self.image_refs,
+        })
     }
 }
 
 /// Runs `aicr bundle`.
 pub fn bundle(args: BundleArgs) -> Result<()> {
-    let plan = args.command().plan()?;
+    let plan = args.command()?.plan()?;
     let client = Client::open(&plan.catalog)?;
     let recipe = client.read_recipe_blocking(&plan.recipe)?;
     // Downloads are the one step that may reach the network.
     let fetched = client.fetch_manifests_blocking(&recipe)?;
     let tree = client.render_bundle(&recipe, &plan.options, &fetched)?;
-    client.write_bundle(&tree, &plan.output, plan.force)?;
-    crate::cli::note(&format!(
-        "bundle written to {} ({} deployer, {} files)",
-        plan.output.display(),
-        plan.options.deployer.as_str(),
-        tree.len()
-    ));
+    let deployer = plan.options.deployer.as_str();
+    match &plan.output {
+        BundleTarget::Dir(dir) => {
+            client.write_bundle(&tree, dir, plan.force)?;
+            crate::cli::note(&format!(
+                "bundle written to {} ({deployer} deployer, {} files)",
+                dir.display(),
+                tree.len()
+            ));
+        }
+        BundleTarget::Registry(reference) => {
+            let pushed = client.push_bundle_blocking(&tree, reference, &plan.registry)?;
+            if let Some(path) = &plan.image_refs {
+                client.write_image_refs(path, &pushed)?;
+            }
+            crate::cli::note(&format!(
+                "bundle pushed to {}@{} ({deployer} deployer, {} files)",
+                pushed.reference,
+                pushed.digest,
+                tree.len()
+            ));
+        }
+        BundleTarget::Layout { dir, tag } => {
+            let digest = client.write_oci_layout(&tree, dir, tag, plan.force)?;
+            crate::cli::note(&format!(
+                "bundle written as an OCI image layout to {} (tag {tag}, {digest}; {deployer} deployer, {} files)",
+                dir.display(),
+                tree.len()
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -133,7 +178,18 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
         }
     };
     let client = Client::embedded()?;
-    let report = client.verify(&args.dir)?;
+    let report = if args.dir.trim().starts_with("oci://") {
+        let plan = PullCommand {
+            reference: args.dir,
+            registry: args.registry.options()?,
+            ..PullCommand::default()
+        }
+        .plan()?;
+        let reference: &OciReference = &plan.reference;
+        client.verify_oci_blocking(reference, &plan.registry)?
+    } else {
+        client.verify(std::path::Path::new(&args.dir))?
+    };
     let text = if json {
         Format::Json.render(&report)
     } else {

@@ -35,9 +35,14 @@ enum Command {
     /// Print part of the hydrated recipe selected by a dot path.
     Query(QueryArgs),
     /// Write a deployment bundle for a recipe.
+    #[command(after_help = BUNDLE_EXAMPLES)]
     Bundle(crate::bundle_cmd::BundleArgs),
-    /// Check a bundle directory against its checksums.txt.
+    /// Check a bundle directory (or a pushed bundle) against its checksums.txt.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify(crate::bundle_cmd::VerifyArgs),
+    /// Download a bundle pushed to an OCI registry into a directory.
+    #[command(after_help = PULL_EXAMPLES)]
+    Pull(crate::oci_cmd::PullArgs),
     /// Check a recipe's constraints against a snapshot; CTRF JSON report.
     Validate(crate::check_cmd::ValidateArgs),
     /// Show what changed between two snapshots.
@@ -45,6 +50,26 @@ enum Command {
     /// Capture what a GPU node and its cluster are.
     Snapshot(crate::snapshot_cmd::SnapshotArgs),
 }
+
+const BUNDLE_EXAMPLES: &str = "Examples:
+  aicr bundle -r recipe.yaml -o ./bundle
+  aicr bundle -r recipe.yaml -o oci://ghcr.io/acme/gpu-bundle:v1 --image-refs refs.txt
+  echo \"$TOKEN\" | aicr bundle -r recipe.yaml -o oci://registry.example:5000/gpu/bundle \\
+      --registry-username ci --registry-password-stdin
+  aicr bundle -r recipe.yaml -o oci://localhost:5000/gpu/bundle:dev --plain-http
+  aicr bundle -r recipe.yaml -o oci://registry.lab:5000/gpu/bundle:dev --insecure-tls
+  aicr bundle -r recipe.yaml -d argocd -o oci://ghcr.io/acme/gpu-bundle:v1
+  aicr bundle -r recipe.yaml -o oci-layout:./bundle-layout";
+
+const PULL_EXAMPLES: &str = "Examples:
+  aicr pull oci://ghcr.io/acme/gpu-bundle:v1 -o ./bundle
+  aicr pull oci://ghcr.io/acme/gpu-bundle@sha256:<digest> -o ./bundle --force
+  aicr pull oci://localhost:5000/gpu/bundle:dev --plain-http -o ./bundle";
+
+const VERIFY_EXAMPLES: &str = "Examples:
+  aicr verify ./bundle
+  aicr verify oci://ghcr.io/acme/gpu-bundle:v1 -t json
+  aicr verify oci://localhost:5000/gpu/bundle:dev --plain-http";
 
 /// Where the catalog comes from: embedded, `--catalog`, or `--data` layered
 /// over the embedded one. Shared by every command that reads the catalog.
@@ -154,6 +179,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Query(args)) => query(args),
         Some(Command::Bundle(args)) => crate::bundle_cmd::bundle(args),
         Some(Command::Verify(args)) => crate::bundle_cmd::verify(args),
+        Some(Command::Pull(args)) => crate::oci_cmd::pull(args),
         Some(Command::Validate(args)) => crate::check_cmd::validate(args),
         Some(Command::Diff(args)) => crate::check_cmd::diff(args),
         Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args, cli.debug),

@@ -34,6 +34,7 @@ mod client;
 mod cluster;
 mod http;
 mod io;
+pub mod oci;
 mod request;
 mod schema;
 mod snapshot;
@@ -42,9 +43,11 @@ pub use agent::{AgentRequest, default_image};
 pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use client::Client;
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
+pub use oci::{OciReference, Pulled, Pushed, RegistryOptions};
 pub use request::{
-    BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
-    RecipeRequest, ValidateRequest, criteria_document, load_config, query_document,
+    BundleCommand, BundlePlan, BundleRequest, BundleTarget, CatalogSource, CriteriaFlags,
+    OCI_LAYOUT_PREFIX, PullCommand, PullPlan, RecipePlan, RecipeRequest, ValidateRequest,
+    criteria_document, load_config, query_document,
 };
 pub use schema::api_schemas;
 pub use snapshot::SnapshotRequest;
