@@ -10,6 +10,7 @@ mod check;
 mod external;
 mod lint;
 mod malformed;
+mod oci;
 mod real_tools;
 mod recipe;
 mod recipe_snapshot;
