@@ -707,3 +707,7 @@ mod tests {
         assert_eq!(err.code(), Code::ServiceUnavailable, "{err}");
     }
 }
+
+#[cfg(test)]
+#[path = "oci/token_tests.rs"]
+mod token_tests;
