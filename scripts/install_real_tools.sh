@@ -13,6 +13,11 @@
 #                              `aicr validate` reports are checked against)
 #   ShellCheck                 Debian package `shellcheck`, installed when
 #                              missing and root
+#   docker-registry, skopeo,   Debian packages `docker-registry` (the CNCF
+#   htpasswd                   distribution registry), `skopeo` and
+#                              `apache2-utils`, for the OCI push/pull tests
+#                              (crates/aicr-cli/tests/it/oci.rs); installed
+#                              when missing and root (openssl is assumed)
 #
 # kubectl (for `kubectl kustomize`) is used when the machine has it; it is
 # not installed here.
@@ -65,6 +70,21 @@ if ! command -v shellcheck >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
   else
     echo "install_real_tools: shellcheck missing and not root: shellcheck checks will be skipped" >&2
+  fi
+fi
+
+# --- OCI registry tools ---------------------------------------------------
+oci_pkgs=()
+command -v docker-registry >/dev/null 2>&1 || oci_pkgs+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || oci_pkgs+=(skopeo)
+command -v htpasswd >/dev/null 2>&1 || oci_pkgs+=(apache2-utils)
+if [ "${#oci_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install_real_tools: apt-get install ${oci_pkgs[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${oci_pkgs[@]}" >/dev/null
+  else
+    echo "install_real_tools: ${oci_pkgs[*]} missing and not root: OCI registry tests will be skipped" >&2
   fi
 fi
 
