@@ -43,20 +43,26 @@ pub fn generate(prepared: &Prepared, options: &BundleOptions) -> Result<FileTree
     check_no_dynamic(prepared)?;
     let folders = localformat::plan(prepared)?;
     let repo = repo_url(options);
+    // A pushed tag is quoted (a tag such as `1.0` would read as a number);
+    // the default stays as the reference writes it.
+    let (revision, revision_yaml) = match &options.target_revision {
+        Some(tag) => (tag.as_str(), yaml_single_quote(tag)),
+        None => (DEFAULT_REVISION, DEFAULT_REVISION.to_string()),
+    };
     let mut tree = FileTree::new();
     localformat::write(&folders, &mut tree, Scripts::Omitted)?;
     for (wave, f) in folders.iter().enumerate() {
         tree.insert(
             format!("{}/application.yaml", f.dir()),
-            application(f, wave, repo, DEFAULT_REVISION),
+            application(f, wave, repo, &revision_yaml),
         );
     }
-    tree.insert("app-of-apps.yaml", app_of_apps(repo));
+    tree.insert("app-of-apps.yaml", app_of_apps(repo, &revision_yaml));
     let ctx = json!({
         "version": options.tool_version,
         "folders": folder_rows(&folders),
         "repo": repo,
-        "revision": DEFAULT_REVISION,
+        "revision": revision,
     });
     tree.insert("README.md", templates::render("README-argocd.md", &ctx)?);
     Ok(tree)
@@ -133,7 +139,7 @@ pub fn application(f: &Folder<'_>, wave: usize, repo: &str, revision: &str) -> S
     out
 }
 
-fn app_of_apps(repo: &str) -> String {
+fn app_of_apps(repo: &str, revision: &str) -> String {
     format!(
         "apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -144,7 +150,7 @@ spec:
   project: default
   source:
     repoURL: {repo}
-    targetRevision: {DEFAULT_REVISION}
+    targetRevision: {revision}
     path: .
     directory:
       recurse: true

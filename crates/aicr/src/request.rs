@@ -552,6 +552,8 @@ impl BundleCommand {
             if options.deployer == aicr_bundle::Deployer::Argocd && options.repo.is_none() {
                 options.repo = Some(reference.name());
             }
+            // ...at the pushed tag.
+            options.target_revision = reference.tag.clone();
         } else if image_refs.is_some() {
             return Err(Error::invalid(
                 "--image-refs records a pushed reference; it needs --output oci://...",
@@ -705,6 +707,60 @@ mod tests {
             CatalogSource::choose(None, None, None),
             CatalogSource::Embedded
         );
+    }
+
+    #[test]
+    fn oci_output_gets_the_cli_version_as_tag_and_argocd_syncs_from_the_registry() {
+        let command = |deployer: &str, output: &str| BundleCommand {
+            request: BundleRequest {
+                deployer: Some(deployer.into()),
+                ..BundleRequest::default()
+            },
+            recipe: Some("r.yaml".into()),
+            output: Some(output.into()),
+            ..BundleCommand::default()
+        };
+        let plan = command("argocd", "oci://ghcr.io/acme/bundle")
+            .plan()
+            .unwrap();
+        let BundleTarget::Registry(reference) = &plan.output else {
+            panic!("{:?}", plan.output)
+        };
+        assert_eq!(reference.tag.as_deref(), Some(crate::VERSION));
+        assert_eq!(plan.options.repo.as_deref(), Some("ghcr.io/acme/bundle"));
+        assert_eq!(
+            plan.options.target_revision.as_deref(),
+            Some(crate::VERSION)
+        );
+        // An explicit --repo wins; other deployers keep theirs.
+        let mut explicit = command("argocd", "oci://ghcr.io/acme/bundle:v2");
+        explicit.request.repo = Some("https://git.example/r.git".into());
+        let plan = explicit.plan().unwrap();
+        assert_eq!(
+            plan.options.repo.as_deref(),
+            Some("https://git.example/r.git")
+        );
+        assert_eq!(plan.options.target_revision.as_deref(), Some("v2"));
+        let plan = command("helm", "oci://ghcr.io/acme/bundle:v2")
+            .plan()
+            .unwrap();
+        assert_eq!(plan.options.repo, None);
+        // A directory keeps the default revision; a layout its tag.
+        let plan = command("argocd", "./out").plan().unwrap();
+        assert_eq!(plan.output, BundleTarget::Dir("./out".into()));
+        assert_eq!(plan.options.target_revision, None);
+        let plan = command("helm", "oci-layout:./lay").plan().unwrap();
+        assert_eq!(
+            plan.output,
+            BundleTarget::Layout {
+                dir: "./lay".into(),
+                tag: crate::VERSION.into()
+            }
+        );
+        let err = command("helm", "oci://ghcr.io/Acme/bundle")
+            .plan()
+            .unwrap_err();
+        assert_eq!(err.code(), aicr_core::Code::InvalidRequest);
     }
 
     #[test]

@@ -264,6 +264,7 @@ fn a_bundle_pushed_over_plain_http_reads_back_pulls_and_verifies() {
         app.contains(&format!("repoURL: {}/gpu/bundle", registry.host)),
         "{app}"
     );
+    assert!(app.contains("targetRevision: 't1'"), "{app}");
 }
 
 #[test]
