@@ -764,6 +764,40 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // the test writes its config file
+    fn a_config_supplies_registry_settings_and_image_refs_under_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  bundle:\n    input:\n      recipe: r.yaml\n    output:\n      target: oci://localhost:5000/a/b:c\n      imageRefs: refs.txt\n    registry:\n      plainHTTP: true\n",
+        )
+        .unwrap();
+        let command = BundleCommand {
+            config: Some(config.display().to_string()),
+            ..BundleCommand::default()
+        };
+        let plan = command.plan().unwrap();
+        assert!(plan.registry.plain_http && !plan.registry.insecure_tls);
+        assert_eq!(plan.image_refs, Some(PathBuf::from("refs.txt")));
+        let flags = BundleCommand {
+            image_refs: Some("mine.txt".into()),
+            ..command
+        };
+        assert_eq!(
+            flags.plan().unwrap().image_refs,
+            Some(PathBuf::from("mine.txt"))
+        );
+        std::fs::write(
+            &config,
+            "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  bundle:\n    registry:\n      plainHTTP: yes please\n",
+        )
+        .unwrap();
+        let err = flags.plan().unwrap_err();
+        assert!(err.to_string().contains("plainHTTP"), "{err}");
+    }
+
+    #[test]
     fn bundle_requests_deserialise_from_query_style_keys() {
         let req: BundleRequest = serde_json::from_value(serde_json::json!({
             "deployer": "flux", "set": ["gpuoperator:driver.version=1"], "nodes": 2
