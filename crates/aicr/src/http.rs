@@ -116,6 +116,7 @@ impl HttpClient {
         limit: u64,
         what: &str,
     ) -> Result<Answer> {
+        let head = request.method() == hyper::Method::HEAD;
         request.headers_mut().insert(
             hyper::header::USER_AGENT,
             hyper::header::HeaderValue::from_static(USER_AGENT),
@@ -130,10 +131,13 @@ impl HttpClient {
         let status = response.status();
         let headers = response.headers().clone();
         let too_large = || crate::io::too_large(&format!("the body of {what}"), limit);
+        // A HEAD answer's Content-Length is the size of what a GET would
+        // return (a registry's blob size); there is no body to cap.
         if let Some(length) = headers
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             && length > limit
+            && !head
         {
             return Err(too_large());
         }

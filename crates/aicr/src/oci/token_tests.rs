@@ -54,8 +54,10 @@ fn fake(
                     let line = line.trim_end().to_string();
                     log.lock().unwrap().push((line.clone(), auth.clone()));
                     let (status, headers, body) = answer(&line, &auth);
-                    let mut head =
-                        format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n", body.len());
+                    let mut head = format!("HTTP/1.1 {status} X\r\n");
+                    if !headers.iter().any(|(k, _)| k == "content-length") {
+                        head.push_str(&format!("content-length: {}\r\n", body.len()));
+                    }
                     for (k, v) in headers {
                         head.push_str(&format!("{k}: {v}\r\n"));
                     }
@@ -155,4 +157,71 @@ fn a_manifest_that_is_not_an_aicr_bundle_is_refused() {
     let err = crate::block_on(pull(&options, &reference)).unwrap_err();
     assert_eq!(err.code(), Code::InvalidRequest, "{err}");
     assert!(err.to_string().contains("not an AICR bundle"), "{err}");
+}
+
+#[test]
+fn blobs_the_registry_has_are_not_uploaded_again_however_large() {
+    let mut tree = aicr_bundle::FileTree::new();
+    tree.insert("values.yaml", "a: 1\n");
+    let artifact = pack::pack(&tree, "v1").unwrap();
+    let digest = artifact.manifest_digest.clone();
+    let (port, seen) = fake(move |line, _| {
+        if line.starts_with("HEAD ") {
+            // The size of a large layer: no body follows a HEAD answer.
+            return (
+                200,
+                vec![("content-length".into(), "900000000".into())],
+                Vec::new(),
+            );
+        }
+        if line.starts_with("PUT /v2/a/b/manifests/v1 ") {
+            return (
+                201,
+                vec![("docker-content-digest".into(), digest.clone())],
+                Vec::new(),
+            );
+        }
+        (500, vec![], Vec::new())
+    });
+    let reference = OciReference::parse(&format!("oci://127.0.0.1:{port}/a/b:v1")).unwrap();
+    let options = RegistryOptions {
+        plain_http: true,
+        ..RegistryOptions::default()
+    };
+    let pushed = crate::block_on(push(&options, &reference, &artifact)).unwrap();
+    assert_eq!(pushed.digest, artifact.manifest_digest);
+    let lines: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(l, _)| l.clone())
+        .collect();
+    assert_eq!(lines.len(), 3, "two HEADs and the manifest: {lines:?}");
+    assert!(lines.iter().all(|l| !l.starts_with("POST")), "{lines:?}");
+}
+
+#[test]
+fn a_registry_that_reports_another_digest_is_refused() {
+    let mut tree = aicr_bundle::FileTree::new();
+    tree.insert("values.yaml", "a: 1\n");
+    let artifact = pack::pack(&tree, "v1").unwrap();
+    let (port, _) = fake(move |line, _| {
+        if line.starts_with("HEAD ") {
+            return (200, vec![], Vec::new());
+        }
+        let other = format!("sha256:{}", "0".repeat(64));
+        (
+            201,
+            vec![("docker-content-digest".into(), other)],
+            Vec::new(),
+        )
+    });
+    let reference = OciReference::parse(&format!("oci://127.0.0.1:{port}/a/b:v1")).unwrap();
+    let options = RegistryOptions {
+        plain_http: true,
+        ..RegistryOptions::default()
+    };
+    let err = crate::block_on(push(&options, &reference, &artifact)).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidRequest, "{err}");
+    assert!(err.to_string().contains("reports digest"), "{err}");
 }
