@@ -19,8 +19,12 @@
 #                              mermaid and jsdom (Mermaid's own parser reads
 #                              `aicr recipe -t mermaid`)
 #   Debian packages            shellcheck (scripts), graphviz (`dot` renders
-#                              `aicr recipe -t dot`), installed when missing
-#                              and root
+#                              `aicr recipe -t dot`), docker-registry (the
+#                              CNCF distribution registry), skopeo and
+#                              apache2-utils (htpasswd) for the OCI push/pull
+#                              tests (crates/aicr-cli/tests/it/oci.rs);
+#                              installed when missing and root (openssl is
+#                              assumed)
 #
 # kubectl (for `kubectl kustomize`) is used when the machine has it; it is
 # not installed here.
@@ -76,7 +80,13 @@ fi
 # --- Debian packages ------------------------------------------------------
 # command:package pairs; installed when the command is missing and we are
 # root (CI is), otherwise the checks that need them say so.
-deb_tools=(shellcheck:shellcheck dot:graphviz)
+deb_tools=(
+  shellcheck:shellcheck
+  dot:graphviz
+  docker-registry:docker-registry
+  skopeo:skopeo
+  htpasswd:apache2-utils
+)
 missing=()
 for pair in "${deb_tools[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")

@@ -48,21 +48,27 @@ pub fn generate(
     check_no_dynamic(prepared)?;
     let folders = localformat::plan(prepared)?;
     let repo = repo_url(options);
+    // A pushed tag is quoted (a tag such as `1.0` would read as a number);
+    // the default stays as the reference writes it.
+    let (revision, revision_yaml) = match &options.target_revision {
+        Some(tag) => (tag.as_str(), yaml_single_quote(tag)),
+        None => (DEFAULT_REVISION, DEFAULT_REVISION.to_string()),
+    };
     let mut tree = FileTree::new();
     let vendored = vendor.is_some();
     localformat::write(&folders, &mut tree, Scripts::Omitted, vendor)?;
     for (wave, f) in folders.iter().enumerate() {
         tree.insert(
             format!("{}/application.yaml", f.dir()),
-            application(f, wave, repo, DEFAULT_REVISION, vendored),
+            application(f, wave, repo, &revision_yaml, vendored),
         );
     }
-    tree.insert("app-of-apps.yaml", app_of_apps(repo));
+    tree.insert("app-of-apps.yaml", app_of_apps(repo, &revision_yaml));
     let ctx = json!({
         "version": options.tool_version,
         "folders": folder_rows(&folders),
         "repo": repo,
-        "revision": DEFAULT_REVISION,
+        "revision": revision,
     });
     tree.insert("README.md", templates::render("README-argocd.md", &ctx)?);
     Ok(tree)
@@ -146,7 +152,7 @@ pub fn application(
     out
 }
 
-fn app_of_apps(repo: &str) -> String {
+fn app_of_apps(repo: &str, revision: &str) -> String {
     format!(
         "apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -157,7 +163,7 @@ spec:
   project: default
   source:
     repoURL: {repo}
-    targetRevision: {DEFAULT_REVISION}
+    targetRevision: {revision}
     path: .
     directory:
       recurse: true

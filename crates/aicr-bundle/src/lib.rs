@@ -23,6 +23,7 @@ pub mod flux;
 pub mod helm;
 pub mod helmfile;
 pub mod localformat;
+pub mod oci;
 mod templates;
 pub mod trust;
 pub mod vendor;

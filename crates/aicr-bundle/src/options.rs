@@ -236,6 +236,9 @@ pub struct BundleOptions {
     /// `--vendor-charts`: install every chart from an archive in the
     /// bundle (see [`crate::vendor`]).
     pub vendor_charts: bool,
+    /// The revision Argo CD syncs the bundle at (`targetRevision`); the
+    /// pushed tag for OCI output, else `main`.
+    pub target_revision: Option<String>,
 }
 
 #[cfg(test)]

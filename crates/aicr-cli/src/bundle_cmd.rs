@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use aicr::{
-    BundleCommand, BundleRequest, Client, Error, Format, Output, Result, VerifyPolicy,
-    read_public_key,
+    BundleCommand, BundleRequest, BundleTarget, Client, Error, Format, OciReference, Output,
+    PullCommand, Result, VerifyPolicy, read_public_key,
 };
 use clap::Args;
 
@@ -17,8 +17,10 @@ pub struct BundleArgs {
     /// with spec.criteria).
     #[arg(short = 'r', long, value_name = "FILE|URL")]
     recipe: Option<String>,
-    /// Output directory (default `./bundle`).
-    #[arg(short = 'o', long, value_name = "DIR")]
+    /// Output: a directory (default `./bundle`), oci://registry/repo[:tag]
+    /// to push the bundle (a missing tag is this CLI's version; nothing is
+    /// written locally), or oci-layout:DIR for an OCI image layout.
+    #[arg(short = 'o', long, value_name = "DIR|OCI_REF")]
     output: Option<String>,
     /// Deployment tool: helm (default), helmfile, argocd, argocd-helm, flux.
     #[arg(short = 'd', long)]
@@ -82,11 +84,27 @@ pub struct BundleArgs {
     /// SEC1 `EC PRIVATE KEY`), unencrypted.
     #[arg(long, value_name = "FILE")]
     signing_key: Option<PathBuf>,
+    #[command(flatten)]
+    registry: crate::oci_cmd::RegistryArgs,
+    /// With oci:// output: write the pushed reference
+    /// (registry/repo:tag@sha256:...) to FILE.
+    #[arg(long, value_name = "FILE")]
+    image_refs: Option<PathBuf>,
 }
 
 /// `aicr bundle --help` examples.
 pub const BUNDLE_EXAMPLES: &str = "Examples:
   aicr bundle -r recipe.yaml -o ./bundle
+  # Charts inside the bundle, so installing needs no chart repository:
+  aicr bundle -r recipe.yaml -o ./bundle --vendor-charts
+  # Push to a registry, or write an OCI image layout:
+  aicr bundle -r recipe.yaml -o oci://ghcr.io/acme/gpu-bundle:v1 --image-refs refs.txt
+  echo \"$TOKEN\" | aicr bundle -r recipe.yaml -o oci://registry.example:5000/gpu/bundle \\
+      --registry-username ci --registry-password-stdin
+  aicr bundle -r recipe.yaml -o oci://localhost:5000/gpu/bundle:dev --plain-http
+  aicr bundle -r recipe.yaml -o oci://registry.lab:5000/gpu/bundle:dev --insecure-tls
+  aicr bundle -r recipe.yaml -d argocd -o oci://ghcr.io/acme/gpu-bundle:v1
+  aicr bundle -r recipe.yaml -o oci-layout:./bundle-layout
   # Signed provenance with a key (same inputs and key: identical bytes):
   openssl genpkey -algorithm ed25519 -out bundle-key.pem
   openssl pkey -in bundle-key.pem -pubout -out bundle-key.pub
@@ -104,14 +122,17 @@ Examples:
   aicr verify ./bundle --public-key bundle-key.pub
   aicr verify ./bundle --public-key bundle-key.pub --min-trust-level attested
   aicr verify ./bundle --public-key bundle-key.pub --cli-version-constraint 0.1.0
-  aicr verify ./bundle --format json";
+  aicr verify ./bundle --format json
+  aicr verify oci://ghcr.io/acme/gpu-bundle:v1 --public-key bundle-key.pub
+  aicr verify oci://localhost:5000/gpu/bundle:dev --plain-http";
 
 /// Flags of `aicr verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Bundle directory.
-    #[arg(value_name = "DIR")]
-    dir: PathBuf,
+    /// Bundle directory, or oci://registry/repo[:tag|@sha256:...] to pull
+    /// the bundle and verify it without writing it anywhere you see.
+    #[arg(value_name = "DIR|OCI_REF")]
+    dir: String,
     /// Report format: text or json.
     #[arg(short = 't', long, default_value = "text")]
     format: String,
@@ -130,11 +151,18 @@ pub struct VerifyArgs {
     /// (`>=`, `>`, `<=`, `<`, `==`, `!=`; a bare version means `>=`).
     #[arg(long, value_name = "CONSTRAINT")]
     cli_version_constraint: Option<String>,
+    #[command(flatten)]
+    registry: crate::oci_cmd::RegistryArgs,
 }
 
 impl BundleArgs {
-    fn command(self) -> BundleCommand {
-        BundleCommand {
+    fn command(self) -> Result<BundleCommand> {
+        if self.registry.reads_stdin() && self.recipe.as_deref().map(str::trim) == Some("-") {
+            return Err(Error::invalid(
+                "--registry-password-stdin and --recipe - both read standard input; pass the recipe as a file",
+            ));
+        }
+        Ok(BundleCommand {
             request: BundleRequest {
                 deployer: self.deployer,
                 repo: self.repo,
@@ -158,13 +186,15 @@ impl BundleArgs {
             vendor_charts: self.vendor_charts,
             attest: self.attest,
             signing_key: self.signing_key,
-        }
+            registry: self.registry.options()?,
+            image_refs: self.image_refs,
+        })
     }
 }
 
 /// Runs `aicr bundle`.
 pub fn bundle(args: BundleArgs) -> Result<()> {
-    let plan = args.command().plan()?;
+    let plan = args.command()?.plan()?;
     let client = Client::open(&plan.catalog)?;
     let recipe = client.read_recipe_blocking(&plan.recipe)?;
     // Downloads are the one step that may reach the network.
@@ -181,13 +211,37 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
         &charts,
         plan.signing.as_ref(),
     )?;
-    client.write_bundle(&tree, &plan.output, plan.force)?;
-    crate::cli::note(&format!(
-        "bundle written to {} ({} deployer, {} files)",
-        plan.output.display(),
-        plan.options.deployer.as_str(),
-        tree.len()
-    ));
+    let deployer = plan.options.deployer.as_str();
+    match &plan.output {
+        BundleTarget::Dir(dir) => {
+            client.write_bundle(&tree, dir, plan.force)?;
+            crate::cli::note(&format!(
+                "bundle written to {} ({deployer} deployer, {} files)",
+                dir.display(),
+                tree.len()
+            ));
+        }
+        BundleTarget::Registry(reference) => {
+            let pushed = client.push_bundle_blocking(&tree, reference, &plan.registry)?;
+            if let Some(path) = &plan.image_refs {
+                client.write_image_refs(path, &pushed)?;
+            }
+            crate::cli::note(&format!(
+                "bundle pushed to {}@{} ({deployer} deployer, {} files)",
+                pushed.reference,
+                pushed.digest,
+                tree.len()
+            ));
+        }
+        BundleTarget::Layout { dir, tag } => {
+            let digest = client.write_oci_layout(&tree, dir, tag, plan.force)?;
+            crate::cli::note(&format!(
+                "bundle written as an OCI image layout to {} (tag {tag}, {digest}; {deployer} deployer, {} files)",
+                dir.display(),
+                tree.len()
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -215,7 +269,18 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
         .map(read_public_key)
         .transpose()?;
     let client = Client::embedded()?;
-    let report = client.verify(&args.dir, key.as_ref())?;
+    let report = if args.dir.trim().starts_with("oci://") {
+        let plan = PullCommand {
+            reference: args.dir,
+            registry: args.registry.options()?,
+            ..PullCommand::default()
+        }
+        .plan()?;
+        let reference: &OciReference = &plan.reference;
+        client.verify_oci_blocking(reference, &plan.registry, key.as_ref())?
+    } else {
+        client.verify(std::path::Path::new(&args.dir), key.as_ref())?
+    };
     let failure = report.check_policy(&policy)?;
     let text = if json {
         Format::Json.render(&report)

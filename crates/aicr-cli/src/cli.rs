@@ -39,9 +39,13 @@ enum Command {
     /// Write a deployment bundle for a recipe.
     #[command(after_help = crate::bundle_cmd::BUNDLE_EXAMPLES)]
     Bundle(crate::bundle_cmd::BundleArgs),
-    /// Check a bundle's checksums and attestation; report its trust level.
+    /// Check a bundle (a directory or a pushed bundle): its checksums and
+    /// attestation; report its trust level.
     #[command(after_help = crate::bundle_cmd::VERIFY_EXAMPLES)]
     Verify(crate::bundle_cmd::VerifyArgs),
+    /// Download a bundle pushed to an OCI registry into a directory.
+    #[command(after_help = PULL_EXAMPLES)]
+    Pull(crate::oci_cmd::PullArgs),
     /// Check a recipe's constraints against a snapshot; CTRF JSON report.
     Validate(crate::check_cmd::ValidateArgs),
     /// Show what changed between two snapshots.
@@ -49,6 +53,11 @@ enum Command {
     /// Capture what a GPU node and its cluster are.
     Snapshot(crate::snapshot_cmd::SnapshotArgs),
 }
+
+const PULL_EXAMPLES: &str = "Examples:
+  aicr pull oci://ghcr.io/acme/gpu-bundle:v1 -o ./bundle
+  aicr pull oci://ghcr.io/acme/gpu-bundle@sha256:<digest> -o ./bundle --force
+  aicr pull oci://localhost:5000/gpu/bundle:dev --plain-http -o ./bundle";
 
 /// Where the catalog comes from: embedded, `--catalog`, or `--data` layered
 /// over the embedded one. Shared by every command that reads the catalog.
@@ -159,6 +168,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Query(args)) => query(args),
         Some(Command::Bundle(args)) => crate::bundle_cmd::bundle(args),
         Some(Command::Verify(args)) => crate::bundle_cmd::verify(args),
+        Some(Command::Pull(args)) => crate::oci_cmd::pull(args),
         Some(Command::Validate(args)) => crate::check_cmd::validate(args),
         Some(Command::Diff(args)) => crate::check_cmd::diff(args),
         Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args, cli.debug),

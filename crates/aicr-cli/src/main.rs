@@ -5,6 +5,7 @@ mod bundle_cmd;
 mod check_cmd;
 mod cli;
 mod lint_cmd;
+mod oci_cmd;
 mod snapshot_cmd;
 
 // The one place that exits: the status comes from the error code.

@@ -200,3 +200,6 @@ pub fn output_text(out: std::process::Output) -> (i32, String, String) {
 
 #[cfg(feature = "apiserver")]
 pub mod apiserver;
+
+#[cfg(feature = "registry")]
+pub mod registry;

@@ -12,8 +12,9 @@ use aicr_core::{Code, Error, Result};
 pub const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024;
 
 /// A document source: `-` (stdin), a local path, an `http(s)://` URL, or
-/// `cm://namespace/name` (read through a [`crate::Client`]) and (not yet
-/// readable) `oci://` references.
+/// `cm://namespace/name` (read through a [`crate::Client`]) and `oci://`
+/// references (bundles only, through [`crate::Client::pull_bundle`]; a
+/// document is not read from one yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// Standard input, named explicitly with `-`.
@@ -122,7 +123,7 @@ impl Input {
                 self.describe()
             ))),
             Input::Oci(_) => Err(Error::invalid(format!(
-                "{}: reading OCI artifacts is not supported yet; pull the artifact and pass the file",
+                "{}: a recipe or snapshot is not read from an OCI registry (not supported yet); bundles are pulled with `aicr pull`: pass the file",
                 self.describe()
             ))),
             Input::Http(_) => Err(Error::internal(format!(
@@ -187,8 +188,9 @@ pub(crate) fn too_large(what: &str, limit: u64) -> Error {
 }
 
 /// Where a document goes: stdout (empty or `-`), a local file (written
-/// atomically), a ConfigMap (written through a [`crate::Client`]) or (not
-/// yet writable) an OCI reference.
+/// atomically), a ConfigMap (written through a [`crate::Client`]) or an
+/// OCI reference (bundles only, see [`crate::BundleTarget`]; a document is
+/// not written to one yet).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Output {
     /// Standard output.
@@ -233,7 +235,7 @@ impl Output {
                 "cm://{namespace}/{name}: a ConfigMap is written through Client::write_output, which holds the cluster connection"
             ))),
             Output::Oci(reference) => Err(Error::invalid(format!(
-                "{}: OCI output is not supported yet; write to a directory and push it with your registry tooling",
+                "{}: only bundles are pushed to OCI registries (`aicr bundle -o oci://...`); writing this document there is not supported yet, so write a file",
                 aicr_core::error::escape(reference)
             ))),
         }

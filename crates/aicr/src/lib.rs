@@ -35,6 +35,7 @@ mod client;
 mod cluster;
 mod http;
 mod io;
+pub mod oci;
 mod request;
 mod schema;
 mod snapshot;
@@ -44,9 +45,11 @@ pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use charts::ChartFetch;
 pub use client::{Client, read_public_key, read_signing_key};
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
+pub use oci::{OciReference, Pulled, Pushed, RegistryOptions};
 pub use request::{
-    BundleCommand, BundlePlan, BundleRequest, CatalogSource, CriteriaFlags, RecipePlan,
-    RecipeRequest, RecipeView, ValidateRequest, criteria_document, load_config, query_document,
+    BundleCommand, BundlePlan, BundleRequest, BundleTarget, CatalogSource, CriteriaFlags,
+    OCI_LAYOUT_PREFIX, PullCommand, PullPlan, RecipePlan, RecipeRequest, RecipeView,
+    ValidateRequest, criteria_document, load_config, query_document,
 };
 pub use schema::api_schemas;
 pub use snapshot::SnapshotRequest;

@@ -13,6 +13,7 @@ use aicr_core::snapshot::Snapshot;
 use aicr_core::{Criteria, Error, Result};
 
 use crate::io::{Input, MAX_DOCUMENT_BYTES, Output};
+use crate::oci::{OciReference, RegistryOptions};
 
 /// Where the catalog comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -473,7 +474,8 @@ pub struct BundleCommand {
     pub request: BundleRequest,
     /// Recipe source (file, `-`, URL).
     pub recipe: Option<String>,
-    /// Output directory (default `./bundle`).
+    /// Output: a directory (default `./bundle`), `oci://registry/repo[:tag]`
+    /// or `oci-layout:DIR`.
     pub output: Option<String>,
     /// An `AICRConfig` source whose `spec.bundle` gives defaults.
     pub config: Option<String>,
@@ -489,6 +491,65 @@ pub struct BundleCommand {
     pub attest: bool,
     /// `--signing-key`: the PEM private key `--attest` signs with.
     pub signing_key: Option<PathBuf>,
+    /// Transport and credentials for `oci://` output (`--plain-http`,
+    /// `--insecure-tls`, `--registry-username`, ...).
+    pub registry: RegistryOptions,
+    /// `--image-refs`: a file to write the pushed `registry/repo:tag@digest` to.
+    pub image_refs: Option<PathBuf>,
+}
+
+/// Where a bundle goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleTarget {
+    /// A directory, written atomically.
+    Dir(PathBuf),
+    /// A registry: the bundle is pushed as an OCI artifact, nothing is
+    /// written locally. The reference always carries a tag.
+    Registry(OciReference),
+    /// An OCI image layout directory (`oci-layout:DIR`), tagged `tag`.
+    Layout {
+        /// The layout directory.
+        dir: PathBuf,
+        /// The tag in its `index.json` (the CLI version).
+        tag: String,
+    },
+}
+
+/// The prefix of an OCI image layout output.
+pub const OCI_LAYOUT_PREFIX: &str = "oci-layout:";
+
+impl BundleTarget {
+    /// Parses an output: `oci://...` (a missing tag becomes `default_tag`),
+    /// `oci-layout:DIR`, else a directory; stdout and `cm://` are refused.
+    pub fn parse(text: &str, default_tag: &str) -> Result<Self> {
+        if let Some(dir) = text.trim().strip_prefix(OCI_LAYOUT_PREFIX) {
+            if dir.trim().is_empty() {
+                return Err(Error::invalid("--output oci-layout: needs a directory"));
+            }
+            return Ok(BundleTarget::Layout {
+                dir: PathBuf::from(dir.trim()),
+                tag: default_tag.to_string(),
+            });
+        }
+        match Output::parse(text)? {
+            Output::File(dir) => Ok(BundleTarget::Dir(dir)),
+            Output::Stdout => Err(Error::invalid("--output must name a directory")),
+            Output::Oci(reference) => {
+                let reference = OciReference::parse(&reference)?;
+                if reference.digest.is_some() {
+                    return Err(Error::invalid(format!(
+                        "--output {reference}: a bundle is pushed under a tag, not a digest"
+                    )));
+                }
+                Ok(BundleTarget::Registry(
+                    reference.with_default_tag(default_tag),
+                ))
+            }
+            Output::ConfigMap { .. } => Err(Error::invalid(
+                "--output: a bundle is a directory, not a ConfigMap",
+            )),
+        }
+    }
 }
 
 /// A [`BundleCommand`] with every rule applied.
@@ -498,14 +559,18 @@ pub struct BundlePlan {
     pub catalog: CatalogSource,
     /// Where the recipe comes from.
     pub recipe: Input,
-    /// The bundle directory.
-    pub output: PathBuf,
+    /// Where the bundle goes.
+    pub output: BundleTarget,
     /// Parsed rendering options.
     pub options: aicr_bundle::BundleOptions,
     /// Replace an existing directory that is not a previous bundle.
     pub force: bool,
     /// With `--attest`: the key (already read) and the provenance facts.
     pub signing: Option<aicr_bundle::Signing>,
+    /// Transport and credentials for a registry output.
+    pub registry: RegistryOptions,
+    /// Where to record the pushed reference (registry output only).
+    pub image_refs: Option<PathBuf>,
 }
 
 impl BundleCommand {
@@ -515,6 +580,8 @@ impl BundleCommand {
         let mut request = self.request.clone();
         let mut recipe = self.recipe.clone();
         let mut output = self.output.clone();
+        let mut registry = self.registry.clone();
+        let mut image_refs = self.image_refs.clone();
         if let Some(source) = &self.config {
             let config = load_config(source)?;
             if let Some(bundle) = &config.spec.bundle {
@@ -522,25 +589,32 @@ impl BundleCommand {
                 let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
                 recipe = recipe.or_else(|| bundle.input.as_ref().and_then(|i| text(&i.recipe)));
                 output = output.or_else(|| bundle.output.as_ref().and_then(|o| text(&o.target)));
+                image_refs = image_refs.or_else(|| {
+                    bundle
+                        .output
+                        .as_ref()
+                        .and_then(|o| text(&o.image_refs))
+                        .map(PathBuf::from)
+                });
+                fill_registry(&mut registry, bundle.registry.as_ref())?;
             }
         }
         let mut options = request.options()?;
         options.vendor_charts = self.vendor_charts;
-        let output = match Output::parse(output.as_deref().unwrap_or("./bundle"))? {
-            Output::File(dir) => dir,
-            Output::Stdout => return Err(Error::invalid("--output must name a directory")),
-            Output::Oci(reference) => {
-                return Err(Error::invalid(format!(
-                    "--output {}: OCI output is not supported yet; write to a directory and push it with your registry tooling",
-                    aicr_core::error::escape(&reference)
-                )));
+        let output = BundleTarget::parse(output.as_deref().unwrap_or("./bundle"), crate::VERSION)?;
+        if let BundleTarget::Registry(reference) = &output {
+            // The reference's rule: an Argo CD bundle pushed to a registry
+            // is synced from there unless --repo says otherwise.
+            if options.deployer == aicr_bundle::Deployer::Argocd && options.repo.is_none() {
+                options.repo = Some(reference.name());
             }
-            Output::ConfigMap { .. } => {
-                return Err(Error::invalid(
-                    "--output: a bundle is a directory, not a ConfigMap",
-                ));
-            }
-        };
+            // ...at the pushed tag.
+            options.target_revision = reference.tag.clone();
+        } else if image_refs.is_some() {
+            return Err(Error::invalid(
+                "--image-refs records a pushed reference; it needs --output oci://...",
+            ));
+        }
         let recipe = recipe.ok_or_else(|| {
             Error::invalid("--recipe is required (or spec.bundle.input.recipe in --config)")
         })?;
@@ -553,6 +627,8 @@ impl BundleCommand {
             options,
             force: self.force,
             signing,
+            registry,
+            image_refs,
         })
     }
 
@@ -584,6 +660,76 @@ impl BundleCommand {
             .to_string(),
             builder_id: BUILDER_ID.to_string(),
         }))
+    }
+}
+
+/// `spec.bundle.registry.{plainHTTP,insecureTLS}` under the flags: a flag
+/// set wins; the config can only switch one on.
+fn fill_registry(registry: &mut RegistryOptions, config: Option<&serde_json::Value>) -> Result<()> {
+    let Some(config) = config else {
+        return Ok(());
+    };
+    let flag = |key: &str| -> Result<bool> {
+        match config.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(false),
+            Some(serde_json::Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(Error::invalid(format!(
+                "spec.bundle.registry.{key} must be true or false"
+            ))),
+        }
+    };
+    registry.plain_http |= flag("plainHTTP")?;
+    registry.insecure_tls |= flag("insecureTLS")?;
+    Ok(())
+}
+
+/// `aicr pull` (and `aicr verify oci://...`) as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct PullCommand {
+    /// `oci://registry/repo[:tag|@digest]`; a missing tag becomes the CLI
+    /// version.
+    pub reference: String,
+    /// Directory to write the bundle to (`pull` only).
+    pub output: Option<PathBuf>,
+    /// Replace an existing directory that is not a previous bundle.
+    pub force: bool,
+    /// Transport and credentials.
+    pub registry: RegistryOptions,
+}
+
+/// A [`PullCommand`] with its rules applied.
+#[derive(Debug, Clone)]
+pub struct PullPlan {
+    /// What to pull (tag or digest always set).
+    pub reference: OciReference,
+    /// Where to write it.
+    pub output: PathBuf,
+    /// Replace an existing directory that is not a previous bundle.
+    pub force: bool,
+    /// Transport and credentials.
+    pub registry: RegistryOptions,
+}
+
+impl PullCommand {
+    /// Parses the reference (it must be `oci://`) and the output directory
+    /// (default `./bundle`).
+    pub fn plan(&self) -> Result<PullPlan> {
+        let text = self.reference.trim();
+        if !text.starts_with("oci://") {
+            return Err(Error::invalid(format!(
+                "{}: expected an oci://registry/repository[:tag|@digest] reference",
+                aicr_core::error::escape(text)
+            )));
+        }
+        Ok(PullPlan {
+            reference: OciReference::parse(text)?.with_default_tag(crate::VERSION),
+            output: self
+                .output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("./bundle")),
+            force: self.force,
+            registry: self.registry.clone(),
+        })
     }
 }
 
@@ -657,6 +803,94 @@ mod tests {
             CatalogSource::choose(None, None, None),
             CatalogSource::Embedded
         );
+    }
+
+    #[test]
+    fn oci_output_gets_the_cli_version_as_tag_and_argocd_syncs_from_the_registry() {
+        let command = |deployer: &str, output: &str| BundleCommand {
+            request: BundleRequest {
+                deployer: Some(deployer.into()),
+                ..BundleRequest::default()
+            },
+            recipe: Some("r.yaml".into()),
+            output: Some(output.into()),
+            ..BundleCommand::default()
+        };
+        let plan = command("argocd", "oci://ghcr.io/acme/bundle")
+            .plan()
+            .unwrap();
+        let BundleTarget::Registry(reference) = &plan.output else {
+            panic!("{:?}", plan.output)
+        };
+        assert_eq!(reference.tag.as_deref(), Some(crate::VERSION));
+        assert_eq!(plan.options.repo.as_deref(), Some("ghcr.io/acme/bundle"));
+        assert_eq!(
+            plan.options.target_revision.as_deref(),
+            Some(crate::VERSION)
+        );
+        // An explicit --repo wins; other deployers keep theirs.
+        let mut explicit = command("argocd", "oci://ghcr.io/acme/bundle:v2");
+        explicit.request.repo = Some("https://git.example/r.git".into());
+        let plan = explicit.plan().unwrap();
+        assert_eq!(
+            plan.options.repo.as_deref(),
+            Some("https://git.example/r.git")
+        );
+        assert_eq!(plan.options.target_revision.as_deref(), Some("v2"));
+        let plan = command("helm", "oci://ghcr.io/acme/bundle:v2")
+            .plan()
+            .unwrap();
+        assert_eq!(plan.options.repo, None);
+        // A directory keeps the default revision; a layout its tag.
+        let plan = command("argocd", "./out").plan().unwrap();
+        assert_eq!(plan.output, BundleTarget::Dir("./out".into()));
+        assert_eq!(plan.options.target_revision, None);
+        let plan = command("helm", "oci-layout:./lay").plan().unwrap();
+        assert_eq!(
+            plan.output,
+            BundleTarget::Layout {
+                dir: "./lay".into(),
+                tag: crate::VERSION.into()
+            }
+        );
+        let err = command("helm", "oci://ghcr.io/Acme/bundle")
+            .plan()
+            .unwrap_err();
+        assert_eq!(err.code(), aicr_core::Code::InvalidRequest);
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the test writes its config file
+    fn a_config_supplies_registry_settings_and_image_refs_under_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  bundle:\n    input:\n      recipe: r.yaml\n    output:\n      target: oci://localhost:5000/a/b:c\n      imageRefs: refs.txt\n    registry:\n      plainHTTP: true\n",
+        )
+        .unwrap();
+        let command = BundleCommand {
+            config: Some(config.display().to_string()),
+            ..BundleCommand::default()
+        };
+        let plan = command.plan().unwrap();
+        assert!(plan.registry.plain_http && !plan.registry.insecure_tls);
+        assert_eq!(plan.image_refs, Some(PathBuf::from("refs.txt")));
+        let flags = BundleCommand {
+            image_refs: Some("mine.txt".into()),
+            ..command
+        };
+        assert_eq!(
+            flags.plan().unwrap().image_refs,
+            Some(PathBuf::from("mine.txt"))
+        );
+        std::fs::write(
+            &config,
+            "kind: AICRConfig\napiVersion: aicr.nvidia.com/v1alpha1\nspec:\n  bundle:\n    registry:\n      plainHTTP: yes please\n",
+        )
+        .unwrap();
+        let err = flags.plan().unwrap_err();
+        assert!(err.to_string().contains("plainHTTP"), "{err}");
     }
 
     #[test]

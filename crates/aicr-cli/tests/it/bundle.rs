@@ -354,12 +354,12 @@ fn bad_input_is_a_typed_error_and_writes_nothing() {
         "-r",
         &recipe,
         "-o",
-        "oci://r/x:1",
+        "oci://r/X:1",
         "--catalog",
         &catalog,
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("OCI output is not supported yet"), "{err}");
+    assert!(err.contains("invalid OCI reference"), "{err}");
 
     // Missing recipe file: NOT_FOUND with the absolute path.
     let (code, _, err) = run([
