@@ -140,7 +140,9 @@ impl VerifyReport {
     /// trust level and its reason, the errors, and the verdict (with the
     /// policy failure, if any). Control characters are escaped.
     pub fn render_text(&self, policy_failure: Option<&str>) -> String {
-        let mut out = String::new();
+        // What was checked: a directory, or a pulled reference with its
+        // digest.
+        let mut out = format!("Bundle {}\n", escape(&self.dir));
         if self.checksums_passed {
             out += &format!("  ✓ Checksums verified ({} files)\n", self.checksum_files);
         } else {
