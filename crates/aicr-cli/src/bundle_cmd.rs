@@ -199,8 +199,15 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     let recipe = client.read_recipe_blocking(&plan.recipe)?;
     // Downloads are the one step that may reach the network.
     let fetched = client.fetch_manifests_blocking(&recipe)?;
+    // Charts in OCI registries are pulled over HTTPS with the Docker
+    // config's credentials (where `helm registry login` leaves them); the
+    // --plain-http/--insecure-tls/--registry-* flags are for the output.
     let settings = aicr::ChartFetch {
         progress: Some(|line| eprintln!("vendor-charts: {line}")),
+        registry: aicr::RegistryOptions {
+            docker_config: crate::oci_cmd::docker_config_path(),
+            ..aicr::RegistryOptions::default()
+        },
         ..aicr::ChartFetch::default()
     };
     let charts = client.fetch_charts_blocking(&recipe, &plan.options, &fetched, &settings)?;

@@ -73,7 +73,7 @@ fn read_password() -> Result<String> {
 }
 
 #[allow(clippy::disallowed_methods)] // the edge reads the environment
-fn docker_config_path() -> Option<PathBuf> {
+pub(crate) fn docker_config_path() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir).join("config.json"));
     }

@@ -9,8 +9,12 @@
 //! timeout, an unreachable server or a 5xx answer. The first failure in
 //! recipe order is the error, so nothing is rendered or written.
 //!
-//! OCI registries (`oci://`) are refused as not supported yet: the one
-//! place to pull from one is [`pull_oci`].
+//! OCI registries (`oci://<registry>/<path>`, as `helm push` stores
+//! charts): the chart's manifest at `<path>/<chart>:<version>` is read and
+//! its one chart layer downloaded and checked against the digest the
+//! manifest gives, with the same concurrency, timeout and retries, over
+//! the registry client of `crate::oci` (credentials from the Docker
+//! config, as `helm registry login` leaves them).
 
 use std::time::Duration;
 
@@ -38,6 +42,8 @@ pub struct ChartFetch {
     /// Called with one line per finished download (the CLI prints them on
     /// stderr).
     pub progress: Option<fn(&str)>,
+    /// Transport and credentials for charts in OCI registries.
+    pub registry: crate::oci::RegistryOptions,
 }
 
 impl Default for ChartFetch {
@@ -48,6 +54,7 @@ impl Default for ChartFetch {
             backoff: Duration::from_millis(500),
             concurrency: 4,
             progress: None,
+            registry: crate::oci::RegistryOptions::default(),
         }
     }
 }
@@ -58,12 +65,12 @@ pub async fn fetch(requests: &[ChartRequest], settings: &ChartFetch) -> Result<F
     if requests.is_empty() {
         return Ok(charts);
     }
-    // Refuse what cannot be fetched before downloading anything.
-    for r in requests.iter().filter(|r| r.is_oci()) {
-        pull_oci(r)?;
-    }
     let concurrency = settings.concurrency.max(1);
-    let mut repos: Vec<&str> = requests.iter().map(|r| r.repository.as_str()).collect();
+    let mut repos: Vec<&str> = requests
+        .iter()
+        .filter(|r| !r.is_oci())
+        .map(|r| r.repository.as_str())
+        .collect();
     repos.sort_unstable();
     repos.dedup();
     let indexes: Vec<(&str, Result<ChartIndex>)> = stream::iter(repos)
@@ -82,6 +89,7 @@ pub async fn fetch(requests: &[ChartRequest], settings: &ChartFetch) -> Result<F
             let done = &done;
             async move {
                 let result = match index {
+                    _ if request.is_oci() => pull_oci(request, settings).await,
                     Some(Ok(index)) => pull_classic(request, index, settings).await,
                     Some(Err(e)) => Err(e.clone()),
                     None => Err(Error::new(
@@ -137,24 +145,58 @@ async fn pull_classic(
     Ok((resolved, bytes))
 }
 
-/// A chart from an OCI registry. Not supported yet: the registry client
-/// lands separately; when it does, this resolves the manifest of
-/// `<repository>/<chart>:<version>`, downloads the chart layer and returns
-/// it with its layer digest, and `fetch` calls it instead of refusing.
-fn pull_oci(request: &ChartRequest) -> Result<Pulled> {
-    Err(Error::invalid(format!(
-        "vendor-charts: component {:?} takes its chart from the OCI registry {}, and vendoring charts from OCI registries is not supported yet; bundle without --vendor-charts",
-        request.component,
-        aicr_core::error::escape(&request.repository)
-    )))
+/// A chart from an OCI registry: `<repository>/<chart>:<version>`, where
+/// the tag is the version with `+` written `_` (OCI tags cannot hold `+`;
+/// `helm push` does the same).
+async fn pull_oci(request: &ChartRequest, settings: &ChartFetch) -> Result<Pulled> {
+    let text = format!(
+        "{}/{}:{}",
+        request.repository.trim_end_matches('/'),
+        request.chart,
+        request.version.replace('+', "_")
+    );
+    let reference = crate::oci::OciReference::parse(&text)?;
+    let (bytes, digest) = retrying(settings, || {
+        crate::oci::pull_helm_chart(&settings.registry, &reference, MAX_CHART_BYTES)
+    })
+    .await?;
+    let resolved = ResolvedChart {
+        url: text,
+        version: request.version.clone(),
+        sha256: digest.trim_start_matches("sha256:").to_string(),
+    };
+    Ok((resolved, bytes))
 }
 
 /// [`crate::http::get_within`], retried after failures that may pass.
 async fn get_retrying(url: &str, limit: u64, settings: &ChartFetch) -> Result<Vec<u8>> {
+    retrying(settings, || {
+        crate::http::get_within(url, limit, settings.timeout)
+    })
+    .await
+}
+
+/// `operation`, each attempt within the settings' timeout, retried with
+/// backoff after failures that may pass.
+async fn retrying<T, F, Fut>(settings: &ChartFetch, mut operation: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
     let mut wait = settings.backoff;
     let mut attempt = 1;
     loop {
-        match crate::http::get_within(url, limit, settings.timeout).await {
+        let result = match tokio::time::timeout(settings.timeout, operation()).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(
+                Code::Timeout,
+                format!(
+                    "no complete answer within {} s",
+                    settings.timeout.as_secs_f32()
+                ),
+            )),
+        };
+        match result {
             Err(e) if attempt < settings.attempts && retryable(&e) => {
                 tokio::time::sleep(wait).await;
                 wait *= 2;

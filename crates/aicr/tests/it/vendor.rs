@@ -455,9 +455,105 @@ fn a_repository_that_never_answers_times_out_after_retrying() {
     assert!(err.to_string().contains("after 2 attempts"), "{err}");
 }
 
+/// Charts that `helm push` (Helm's own registry client) stored in a real
+/// registry on loopback are vendored like classic ones: the archive is
+/// the pushed one, its digest the registry's layer digest, and every
+/// deployer installs it from the bundle.
 #[test]
-fn oci_hosted_charts_are_refused_as_not_supported_yet() {
-    let err = fetch_error("oci://127.0.0.1:9/charts", "1.2.0");
+fn charts_in_an_oci_registry_are_pulled_and_checked() {
+    use aicr_test_support::registry::{Registry, RegistryConfig, tools_or_skip};
+    let Some(python) = venv_python() else { return };
+    if !tools_or_skip(&["docker-registry"]) {
+        return;
+    }
+    let registry = Registry::start(&RegistryConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    helm_repository(&python, dir.path());
+    let remote = format!("oci://{}/charts", registry.host);
+    let script = "import sys, helm_python as h
+for tgz in sys.argv[2:]:
+    h.push(tgz, sys.argv[1], plain_http=True)
+";
+    let status = Command::new(&python)
+        .args(["-c", script, &remote])
+        .arg(dir.path().join("charts/demo-a-0.1.0.tgz"))
+        .arg(dir.path().join("charts/demo-b-1.2.0.tgz"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "helm push failed: {}", registry.log());
+
+    let client = Client::embedded().unwrap();
+    let wanted = recipe(&client, &remote, "1.2.0");
+    let settings = ChartFetch {
+        registry: aicr::RegistryOptions {
+            plain_http: true,
+            ..aicr::RegistryOptions::default()
+        },
+        ..quick()
+    };
+    let archive = std::fs::read(dir.path().join("charts/demo-b-1.2.0.tgz")).unwrap();
+    for deployer in Deployer::ALL {
+        let options = options(deployer);
+        let fetched = FetchedFiles::default();
+        let charts = aicr::block_on(client.fetch_charts(&wanted, &options, &fetched, &settings))
+            .unwrap_or_else(|e| panic!("{deployer:?}: {e}"));
+        let (tree, records) = client
+            .render_bundle_with(&wanted, &options, &fetched, &charts, None)
+            .unwrap();
+        let rec = records.iter().find(|r| r.chart == "demo-b").unwrap();
+        assert_eq!(rec.url, format!("{remote}/demo-b:1.2.0"));
+        assert_eq!(rec.sha256, aicr_bundle::checksum::sha256_hex(&archive));
+        assert_eq!(tree.get(&rec.path).unwrap().bytes, archive, "{deployer:?}");
+    }
+
+    // A version the registry lacks is NOT_FOUND, and nothing is fetched.
+    let missing = recipe(&client, &remote, "9.9.9");
+    let options = options(Deployer::Helm);
+    let err = aicr::block_on(client.fetch_charts(
+        &missing,
+        &options,
+        &FetchedFiles::default(),
+        &settings,
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err}");
+}
+
+/// An OCI artifact that is not a Helm chart (here, a pushed AICR bundle)
+/// is refused, not unpacked as one.
+#[test]
+fn an_oci_artifact_that_is_not_a_chart_is_refused() {
+    use aicr_test_support::registry::{Registry, RegistryConfig, tools_or_skip};
+    if !tools_or_skip(&["docker-registry"]) {
+        return;
+    }
+    let registry = Registry::start(&RegistryConfig::default());
+    let client = Client::embedded().unwrap();
+    let plain = aicr::RegistryOptions {
+        plain_http: true,
+        ..aicr::RegistryOptions::default()
+    };
+    let mut tree = aicr::FileTree::new();
+    tree.insert("README.md", "not a chart\n");
+    for (name, version) in [("demo-a", "0.1.0"), ("demo-b", "1.2.0")] {
+        let at = format!("oci://{}/charts/{name}:{version}", registry.host);
+        let reference = aicr::OciReference::parse(&at).unwrap();
+        client
+            .push_bundle_blocking(&tree, &reference, &plain)
+            .unwrap();
+    }
+    let settings = ChartFetch {
+        registry: plain,
+        ..quick()
+    };
+    let wanted = recipe(&client, &format!("oci://{}/charts", registry.host), "1.2.0");
+    let err = aicr::block_on(client.fetch_charts(
+        &wanted,
+        &options(Deployer::Helm),
+        &FetchedFiles::default(),
+        &settings,
+    ))
+    .unwrap_err();
     assert_eq!(err.code(), Code::InvalidRequest, "{err}");
-    assert!(err.to_string().contains("not supported yet"), "{err}");
+    assert!(err.to_string().contains("not a Helm chart"), "{err}");
 }
