@@ -1,5 +1,6 @@
 //! `aicr bundle` and `aicr verify`: flags in, facade calls, report out.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use aicr::{
@@ -203,7 +204,11 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     // config's credentials (where `helm registry login` leaves them); the
     // --plain-http/--insecure-tls/--registry-* flags are for the output.
     let settings = aicr::ChartFetch {
-        progress: Some(|line| eprintln!("vendor-charts: {line}")),
+        progress: Some(if std::io::stderr().is_terminal() {
+            progress_bar
+        } else {
+            progress_line
+        }),
         registry: aicr::RegistryOptions {
             docker_config: crate::oci_cmd::docker_config_path(),
             ..aicr::RegistryOptions::default()
@@ -252,6 +257,36 @@ pub fn bundle(args: BundleArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--vendor-charts` progress when stderr is not a terminal: one line per
+/// chart.
+fn progress_line(_: usize, _: usize, line: &str) {
+    eprintln!("vendor-charts: {line}");
+}
+
+/// `--vendor-charts` progress on a terminal: one bar redrawn in place,
+/// ended with a newline when the last chart is in.
+fn progress_bar(done: usize, total: usize, line: &str) {
+    eprint!("\r\x1b[2K{}", bar(done, total, line));
+    if done == total {
+        eprintln!();
+    }
+}
+
+/// `vendor-charts [#####-----] 5/10 <line>`: 20 cells.
+fn bar(done: usize, total: usize, line: &str) -> String {
+    const CELLS: usize = 20;
+    let filled = (done * CELLS)
+        .checked_div(total)
+        .unwrap_or(CELLS)
+        .min(CELLS);
+    let detail = line.split_once("] ").map_or(line, |(_, rest)| rest);
+    format!(
+        "vendor-charts [{}{}] {done}/{total} {detail}",
+        "#".repeat(filled),
+        "-".repeat(CELLS - filled)
+    )
+}
+
 /// Runs `aicr verify`: every flag is checked before the bundle is read;
 /// the report is printed whatever the verdict, then a failed check is
 /// UNAUTHORIZED (exit 4) and a policy miss INVALID_REQUEST (exit 2).
@@ -296,4 +331,25 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
     };
     Output::Stdout.write(text.as_bytes())?;
     report.into_result(failure).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar;
+
+    #[test]
+    fn the_bar_fills_with_the_charts_done() {
+        assert_eq!(
+            bar(0, 4, "[0/4] x"),
+            "vendor-charts [--------------------] 0/4 x"
+        );
+        assert_eq!(
+            bar(1, 4, "[1/4] fetched a 1.0 (3 KiB)"),
+            "vendor-charts [#####---------------] 1/4 fetched a 1.0 (3 KiB)"
+        );
+        assert_eq!(
+            bar(4, 4, "[4/4] y"),
+            "vendor-charts [####################] 4/4 y"
+        );
+    }
 }

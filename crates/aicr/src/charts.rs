@@ -39,9 +39,10 @@ pub struct ChartFetch {
     pub backoff: Duration,
     /// Downloads in flight at once.
     pub concurrency: usize,
-    /// Called with one line per finished download (the CLI prints them on
-    /// stderr).
-    pub progress: Option<fn(&str)>,
+    /// Called after each finished download with how many are done, how
+    /// many there are, and a line naming the chart (the CLI draws a bar on
+    /// a terminal and prints the lines otherwise).
+    pub progress: Option<fn(usize, usize, &str)>,
     /// Transport and credentials for charts in OCI registries.
     pub registry: crate::oci::RegistryOptions,
 }
@@ -99,12 +100,16 @@ pub async fn fetch(requests: &[ChartRequest], settings: &ChartFetch) -> Result<F
                 };
                 if let (Some(progress), Ok((resolved, bytes))) = (settings.progress, &result) {
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    progress(&format!(
-                        "[{n}/{total}] fetched {} {} ({} KiB)",
-                        request.chart,
-                        resolved.version,
-                        bytes.len().div_ceil(1024)
-                    ));
+                    progress(
+                        n,
+                        total,
+                        &format!(
+                            "[{n}/{total}] fetched {} {} ({} KiB)",
+                            request.chart,
+                            resolved.version,
+                            bytes.len().div_ceil(1024)
+                        ),
+                    );
                 }
                 (i, result)
             }
