@@ -121,16 +121,41 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    // Short, fixed-length temporary names: an output name of 255 bytes
-    // must still work.
-    let tmp = parent.join(format!(".aicr-{}.tmp", std::process::id()));
-    let result = fs::write(&tmp, bytes)
+    let (tmp, mut file) = create_sibling(&parent)
+        .map_err(|e| output_error(&shown, "creating a temporary file", e))?;
+    let result = io::Write::write_all(&mut file, bytes)
         .map_err(|e| output_error(&shown, "writing", e))
         .and_then(|()| fs::rename(&tmp, &target).map_err(|e| output_error(&shown, "renaming", e)));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A new temporary file in `parent`, created exclusively (`O_EXCL`): a
+/// name that already exists, a planted symbolic link included, is never
+/// opened, so nothing is written through it. Short, fixed-length names
+/// (an output name of 255 bytes must still work), unique within the
+/// process; a taken name moves on to the next.
+fn create_sibling(parent: &Path) -> io::Result<(PathBuf, fs::File)> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    for _ in 0..100 {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = parent.join(format!(".aicr-{}-{n}.tmp", std::process::id()));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "every temporary name tried is taken",
+    ))
 }
 
 /// Where the link at `path` finally points (followed to the end when the

@@ -130,6 +130,26 @@ mod write_file {
         }
     }
 
+    /// In a shared directory someone may plant links at the temporary
+    /// names; writing must never go through one.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_at_a_temporary_name_is_never_written_through() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        // Every name the writer could try in this process: more than it
+        // will ever have used by now plus the 100 it tries.
+        for n in 0..2_000 {
+            let name = format!(".aicr-{}-{n}.tmp", std::process::id());
+            std::os::unix::fs::symlink(&victim, shared.join(name)).unwrap();
+        }
+        let _ = write_file(&shared.join("out.yaml"), b"new");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    }
+
     #[test]
     fn special_files_are_written_through_not_replaced() {
         let null = std::path::Path::new("/dev/null");
