@@ -52,6 +52,16 @@ enum Command {
     Diff(crate::check_cmd::DiffArgs),
     /// Capture what a GPU node and its cluster are.
     Snapshot(crate::snapshot_cmd::SnapshotArgs),
+    /// Write an agent skill file that teaches an AI coding assistant
+    /// (Claude Code, Codex) to use this CLI.
+    #[command(after_help = crate::skill_cmd::SKILL_EXAMPLES)]
+    Skill(crate::skill_cmd::SkillArgs),
+}
+
+/// The command tree as clap knows it (for generated documentation).
+pub(crate) fn command_tree() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
 }
 
 const PULL_EXAMPLES: &str = "Examples:
@@ -172,6 +182,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Validate(args)) => crate::check_cmd::validate(args),
         Some(Command::Diff(args)) => crate::check_cmd::diff(args),
         Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args, cli.debug),
+        Some(Command::Skill(args)) => crate::skill_cmd::skill(args),
     };
     match result {
         Ok(()) => 0,

@@ -6,6 +6,7 @@ mod check_cmd;
 mod cli;
 mod lint_cmd;
 mod oci_cmd;
+mod skill_cmd;
 mod snapshot_cmd;
 
 // The one place that exits: the status comes from the error code.

@@ -16,6 +16,7 @@ mod oci;
 mod real_tools;
 mod recipe;
 mod recipe_snapshot;
+mod skill;
 mod snapshot;
 mod support;
 mod vendor;
