@@ -72,7 +72,7 @@ pub struct BundleArgs {
     /// Download every Helm chart the recipe names into the bundle
     /// (`charts/<chart>-<version>.tgz`, checked against its repository's
     /// index digest) and install from those files, so deploying needs no
-    /// chart repository. OCI-hosted charts are not supported yet.
+    /// chart repository; charts in OCI registries are pulled too.
     /// Example: `aicr bundle -r recipe.yaml --vendor-charts -o bundle`.
     #[arg(long)]
     vendor_charts: bool,
