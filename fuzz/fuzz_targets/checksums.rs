@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
 
     let dir = bundle();
     std::fs::write(dir.join("checksums.txt"), data).unwrap();
-    let Ok(report) = aicr_bundle::verify_dir(dir) else {
+    let Ok(report) = aicr_bundle::verify_dir(dir, None) else {
         return;
     };
     if report.is_valid() {
