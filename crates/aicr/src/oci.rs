@@ -181,6 +181,87 @@ pub async fn push(
 
 /// Pulls the bundle at `reference` (a tag or a digest).
 pub async fn pull(options: &RegistryOptions, reference: &OciReference) -> Result<Pulled> {
+    let (mut session, answer, digest) = fetch_manifest(options, reference).await?;
+    let shown = reference.to_string();
+    let manifest = check_manifest(&answer, &shown)?;
+    let layer = &manifest.layers[0];
+    let bytes = fetch_layer(&mut session, layer, MAX_LAYER_BYTES, &shown, "bundle layer")
+        .await?
+        .ok_or_else(|| {
+            bad_artifact(
+                &shown,
+                "its layer does not match the size and digest in the manifest",
+            )
+        })?;
+    let tree = pack::unpack(&bytes).map_err(|e| e.context(escape(&shown)))?;
+    Ok(Pulled { tree, digest })
+}
+
+/// Media type of a Helm chart's config blob in an OCI registry.
+pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
+/// Media type of a Helm chart's archive layer in an OCI registry.
+pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+
+/// Pulls the chart archive (`.tgz`) that `helm push` stored at
+/// `reference` (`<registry>/<path>/<chart>:<version>`), capped at `limit`
+/// bytes; returns it with its layer digest, which the registry's manifest
+/// vouches for and which is checked here.
+pub async fn pull_helm_chart(
+    options: &RegistryOptions,
+    reference: &OciReference,
+    limit: u64,
+) -> Result<(Vec<u8>, String)> {
+    let (mut session, answer, _) = fetch_manifest(options, reference).await?;
+    let shown = reference.to_string();
+    let manifest: Manifest = serde_json::from_slice(&answer.body)
+        .map_err(|_| bad_artifact(&shown, "its manifest is not an OCI image manifest"))?;
+    if manifest.config.media_type != HELM_CONFIG_MEDIA_TYPE {
+        return Err(bad_artifact(
+            &shown,
+            &format!(
+                "it is not a Helm chart (config media type {:?}, not {HELM_CONFIG_MEDIA_TYPE})",
+                escape(&manifest.config.media_type)
+            ),
+        ));
+    }
+    let mut charts = manifest
+        .layers
+        .iter()
+        .filter(|l| l.media_type == HELM_CHART_MEDIA_TYPE);
+    let (Some(layer), None) = (charts.next(), charts.next()) else {
+        return Err(bad_artifact(
+            &shown,
+            &format!("it must have exactly one {HELM_CHART_MEDIA_TYPE} layer"),
+        ));
+    };
+    if layer.size > limit || !reference::is_sha256_digest(&layer.digest) {
+        return Err(bad_artifact(
+            &shown,
+            &format!("its chart layer is over the {limit}-byte limit or not sha256-addressed"),
+        ));
+    }
+    let bytes = fetch_layer(&mut session, layer, limit, &shown, "chart layer")
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                Code::Unauthorized,
+                format!(
+                    "{}: its chart layer does not match the size and digest in the manifest",
+                    escape(&shown)
+                ),
+            )
+        })?;
+    Ok((bytes, layer.digest.clone()))
+}
+
+/// Opens a pull session and fetches the manifest at `reference`'s tag or
+/// digest: a 200 answer, the digest asked for (if any) and the digest the
+/// registry echoes are checked. Returns the session, the answer and the
+/// manifest's digest.
+async fn fetch_manifest(
+    options: &RegistryOptions,
+    reference: &OciReference,
+) -> Result<(Session, Answer, String)> {
     let Some(target) = reference.target() else {
         return Err(Error::invalid(format!(
             "{}: pulling needs a tag or a digest",
@@ -212,98 +293,25 @@ pub async fn pull(options: &RegistryOptions, reference: &OciReference) -> Result
         ));
     }
     echoed_digest(&answer, &digest, &what)?;
-    let manifest = check_manifest(&answer, &shown)?;
-    let layer = &manifest.layers[0];
-    let what = format!("fetching the bundle layer of {shown}");
-    session.limit = MAX_LAYER_BYTES;
-    let answer = session.get_blob(&layer.digest, &what).await?;
-    if answer.body.len() as u64 != layer.size || pack::digest(&answer.body) != layer.digest {
-        return Err(bad_artifact(
-            &shown,
-            "its layer does not match the size and digest in the manifest",
-        ));
-    }
-    let tree = pack::unpack(&answer.body).map_err(|e| e.context(escape(&shown)))?;
-    Ok(Pulled { tree, digest })
+    Ok((session, answer, digest))
 }
 
-/// Media type of a Helm chart's config blob in an OCI registry.
-pub const HELM_CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
-/// Media type of a Helm chart's archive layer in an OCI registry.
-pub const HELM_CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
-
-/// Pulls the chart archive (`.tgz`) that `helm push` stored at
-/// `reference` (`<registry>/<path>/<chart>:<version>`), capped at `limit`
-/// bytes; returns it with its layer digest, which the registry's manifest
-/// vouches for and which is checked here.
-pub async fn pull_helm_chart(
-    options: &RegistryOptions,
-    reference: &OciReference,
+/// Downloads the blob `layer` names, within `limit` bytes; `None` when it
+/// does not have the size and digest the manifest gives (the caller says
+/// what that means for its artifact).
+async fn fetch_layer(
+    session: &mut Session,
+    layer: &pack::Descriptor,
     limit: u64,
-) -> Result<(Vec<u8>, String)> {
-    let Some(target) = reference.target() else {
-        return Err(Error::invalid(format!(
-            "{}: pulling needs a tag or a digest",
-            escape(&reference.to_string())
-        )));
-    };
-    let mut session = Session::open(options, reference, "pull")?;
-    let shown = reference.to_string();
-    let what = format!("fetching the manifest of {shown}");
-    let url = session.url(&format!("manifests/{target}"));
-    session.limit = MAX_MANIFEST_BYTES;
-    let answer = session
-        .call(
-            Method::GET,
-            &url,
-            &[(header::ACCEPT, pack::MANIFEST_MEDIA_TYPE)],
-            Bytes::new(),
-            &what,
-        )
-        .await?;
-    expect(&answer, &[StatusCode::OK], &what)?;
-    echoed_digest(&answer, &pack::digest(&answer.body), &what)?;
-    let manifest: Manifest = serde_json::from_slice(&answer.body)
-        .map_err(|_| bad_artifact(&shown, "its manifest is not an OCI image manifest"))?;
-    if manifest.config.media_type != HELM_CONFIG_MEDIA_TYPE {
-        return Err(bad_artifact(
-            &shown,
-            &format!(
-                "it is not a Helm chart (config media type {:?}, not {HELM_CONFIG_MEDIA_TYPE})",
-                escape(&manifest.config.media_type)
-            ),
-        ));
-    }
-    let mut charts = manifest
-        .layers
-        .iter()
-        .filter(|l| l.media_type == HELM_CHART_MEDIA_TYPE);
-    let (Some(layer), None) = (charts.next(), charts.next()) else {
-        return Err(bad_artifact(
-            &shown,
-            &format!("it must have exactly one {HELM_CHART_MEDIA_TYPE} layer"),
-        ));
-    };
-    if layer.size > limit || !reference::is_sha256_digest(&layer.digest) {
-        return Err(bad_artifact(
-            &shown,
-            &format!("its chart layer is over the {limit}-byte limit or not sha256-addressed"),
-        ));
-    }
-    let what = format!("fetching the chart layer of {shown}");
+    shown: &str,
+    kind: &str,
+) -> Result<Option<Vec<u8>>> {
+    let what = format!("fetching the {kind} of {shown}");
     session.limit = limit;
     let answer = session.get_blob(&layer.digest, &what).await?;
-    if answer.body.len() as u64 != layer.size || pack::digest(&answer.body) != layer.digest {
-        return Err(Error::new(
-            Code::Unauthorized,
-            format!(
-                "{}: its chart layer does not match the size and digest in the manifest",
-                escape(&shown)
-            ),
-        ));
-    }
-    let digest = layer.digest.clone();
-    Ok((answer.body, digest))
+    let intact =
+        answer.body.len() as u64 == layer.size && pack::digest(&answer.body) == layer.digest;
+    Ok(intact.then_some(answer.body))
 }
 
 /// The manifest must be an OCI image manifest of an AICR bundle with one
