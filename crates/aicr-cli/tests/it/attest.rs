@@ -29,20 +29,9 @@ fn s(path: &Path) -> String {
 
 /// A recipe from the embedded catalog, written to `dir/recipe.yaml`.
 fn recipe(dir: &Path) -> String {
-    let path = s(&dir.join("recipe.yaml"));
-    let (code, _, err) = run([
-        "recipe",
-        "--service",
-        "eks",
-        "--accelerator",
-        "h100",
-        "--intent",
-        "training",
-        "-o",
-        &path,
-    ]);
-    assert_eq!(code, 0, "{err}");
-    path
+    let path = dir.join("recipe.yaml");
+    crate::support::write_recipe(&path);
+    s(&path)
 }
 
 /// `aicr bundle` of `recipe` into `out` with `extra` flags; exit status and stderr.

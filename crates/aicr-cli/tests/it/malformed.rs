@@ -68,18 +68,7 @@ fn fixtures() -> Fixtures {
     let recipe = dir.path().join("recipe.yaml");
     let bundle = dir.path().join("bundle");
     let r = recipe.to_str().unwrap();
-    let (code, _, err) = run([
-        "recipe",
-        "--service",
-        "eks",
-        "--accelerator",
-        "h100",
-        "--intent",
-        "training",
-        "-o",
-        r,
-    ]);
-    assert_eq!(code, 0, "{err}");
+    crate::support::write_recipe(&recipe);
     let (code, _, err) = run(["bundle", "-r", r, "-o", bundle.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     Fixtures {

@@ -58,24 +58,9 @@ fn skopeo(args: &[&str]) -> String {
 
 /// A recipe from the embedded catalog, written into `dir`.
 fn recipe(dir: &Path) -> String {
-    let path = dir.join("recipe.yaml").display().to_string();
-    let (code, _, err) = aicr(
-        &[
-            "recipe",
-            "--service",
-            "eks",
-            "--accelerator",
-            "h100",
-            "--intent",
-            "training",
-            "-o",
-            &path,
-        ],
-        &[],
-        None,
-    );
-    assert_eq!(code, 0, "{err}");
-    path
+    let path = dir.join("recipe.yaml");
+    crate::support::write_recipe(&path);
+    path.display().to_string()
 }
 
 /// The manifest and its digest that `oci-layout:` output gives for the

@@ -22,3 +22,20 @@ where
 {
     aicr_test_support::output_text(aicr(args))
 }
+
+/// Writes the embedded catalog's eks/h100/training recipe to `path`, the
+/// recipe the bundle, vendoring, signing and OCI tests start from.
+pub fn write_recipe(path: &std::path::Path) {
+    let (code, _, err) = run([
+        "recipe".as_ref(),
+        "--service".as_ref(),
+        "eks".as_ref(),
+        "--accelerator".as_ref(),
+        "h100".as_ref(),
+        "--intent".as_ref(),
+        "training".as_ref(),
+        "-o".as_ref(),
+        path.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -48,18 +48,7 @@ fn serve(files: Vec<(String, Vec<u8>)>) -> String {
 /// (which is YAML) to `dir/recipe.yaml`.
 fn recipe(dir: &Path, repo: &str) -> String {
     let path = dir.join("recipe.yaml");
-    let (code, _, err) = run([
-        "recipe",
-        "--service",
-        "eks",
-        "--accelerator",
-        "h100",
-        "--intent",
-        "training",
-        "-o",
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    crate::support::write_recipe(&path);
     let mut doc = aicr_test_support::yaml(&std::fs::read_to_string(&path).unwrap());
     let refs = doc["componentRefs"].as_array().unwrap().clone();
     let keep: Vec<Value> = refs
