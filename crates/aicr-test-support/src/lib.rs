@@ -203,3 +203,37 @@ pub mod apiserver;
 
 #[cfg(feature = "registry")]
 pub mod registry;
+
+/// A plain HTTP/1.1 server on loopback for download tests: each GET is
+/// answered by `answer(path)` (status line text and body), one request per
+/// connection, until the test process ends. Returns `http://127.0.0.1:<port>`.
+pub fn http_server(answer: impl Fn(&str) -> (&'static str, Vec<u8>) + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                match reader.read_line(&mut header) {
+                    Ok(n) if n > 2 => {}
+                    _ => break,
+                }
+            }
+            let (status, body) = answer(line.split(' ').nth(1).unwrap_or("/"));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    base
+}

@@ -2,8 +2,6 @@
 //! loopback written into the bundle, and nothing written when one fails.
 //! (The facade's tests cover every deployer with charts Helm packaged.)
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 
 use serde_json::Value;
@@ -12,35 +10,10 @@ use crate::support::run;
 
 /// Serves `files` (path → bytes) over HTTP on loopback; 404 otherwise.
 fn serve(files: Vec<(String, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            loop {
-                let mut header = String::new();
-                match reader.read_line(&mut header) {
-                    Ok(n) if n > 2 => {}
-                    _ => break,
-                }
-            }
-            let path = line.split(' ').nth(1).unwrap_or("");
-            let (status, body) = match files.iter().find(|(p, _)| p == path) {
-                Some((_, body)) => ("200 OK", body.clone()),
-                None => ("404 Not Found", Vec::new()),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
-        }
-    });
-    base
+    aicr_test_support::http_server(move |path| match files.iter().find(|(p, _)| p == path) {
+        Some((_, body)) => ("200 OK", body.clone()),
+        None => ("404 Not Found", Vec::new()),
+    })
 }
 
 /// A real recipe cut to its first two chart components, whose charts

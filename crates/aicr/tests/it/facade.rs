@@ -2,8 +2,6 @@
 //! concurrent calls without sharing their downloads or failures, errors
 //! keep their causes, and no message repeats a code.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 
 use aicr::{CatalogSource, Client, Code, Criteria, Error, FetchedFiles, RecipeRequest};
@@ -27,37 +25,13 @@ fn sha256(bytes: &[u8]) -> String {
 /// Serves `/gateway.yaml` and answers 503 for anything else, until the
 /// test process ends.
 fn serve() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                match reader.read_line(&mut header) {
-                    Ok(n) if n > 2 => {}
-                    _ => break,
-                }
-            }
-            let (status, body) = if line.contains(" /gateway.yaml ") {
-                ("200 OK", manifest("gateway"))
-            } else {
-                ("503 Service Unavailable", Vec::new())
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
+    aicr_test_support::http_server(|path| {
+        if path == "/gateway.yaml" {
+            ("200 OK", manifest("gateway"))
+        } else {
+            ("503 Service Unavailable", Vec::new())
         }
-    });
-    base
+    })
 }
 
 /// A `--data` layer whose external-manifests.yaml pins both Gateway API

@@ -3,7 +3,6 @@
 //! venv of `scripts/install_real_tools.sh`), or hand-written indexes for
 //! the failures that need no real chart.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,47 +11,26 @@ use aicr::{ChartFetch, Client, Code, Deployer, FetchedFiles, RecipeResult};
 use aicr_core::criteria::{Accelerator, Criteria, Intent, Os, Platform, Service};
 use aicr_test_support::repo_root;
 
-/// Serves the files under `root` (GET `/<path>`), 404 for the rest; with
-/// `hang`, accepts connections and never answers.
-fn serve(root: PathBuf, hang: bool) -> String {
+/// Serves the files under `root` (GET `/<path>`), 404 for the rest.
+fn serve(root: PathBuf) -> String {
+    aicr_test_support::http_server(move |path| {
+        let path = path.trim_start_matches('/');
+        match std::fs::read(root.join(path)) {
+            Ok(body) if !path.contains("..") => ("200 OK", body),
+            _ => ("404 Not Found", Vec::new()),
+        }
+    })
+}
+
+/// Accepts connections and never answers.
+fn silent_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
+        // Held open, never read: the client waits until its deadline.
         let mut held = Vec::new();
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            if hang {
-                held.push(stream);
-                continue;
-            }
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                match reader.read_line(&mut header) {
-                    Ok(n) if n > 2 => {}
-                    _ => break,
-                }
-            }
-            let path = line
-                .split(' ')
-                .nth(1)
-                .unwrap_or("/")
-                .trim_start_matches('/');
-            let file = root.join(path);
-            let (status, body) = match std::fs::read(&file) {
-                Ok(body) if !path.contains("..") => ("200 OK", body),
-                _ => ("404 Not Found", Vec::new()),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
+            held.push(stream);
         }
     });
     base
@@ -181,7 +159,7 @@ fn every_deployer_installs_the_vendored_archives_from_the_bundle() {
     let Some(python) = venv_python() else { return };
     let dir = tempfile::tempdir().unwrap();
     helm_repository(&python, dir.path());
-    let repo = format!("{}/charts", serve(dir.path().to_path_buf(), false));
+    let repo = format!("{}/charts", serve(dir.path().to_path_buf()));
     let client = Client::embedded().unwrap();
     let recipe = recipe(&client, &repo, "1.2.0");
     let archive = std::fs::read(dir.path().join("charts/demo-a-0.1.0.tgz")).unwrap();
@@ -297,7 +275,7 @@ fn an_argocd_wrapper_chart_renders_its_vendored_chart_with_helm() {
     let Some(python) = venv_python() else { return };
     let dir = tempfile::tempdir().unwrap();
     helm_repository(&python, dir.path());
-    let repo = format!("{}/charts", serve(dir.path().to_path_buf(), false));
+    let repo = format!("{}/charts", serve(dir.path().to_path_buf()));
     let client = Client::embedded().unwrap();
     let mut recipe = recipe(&client, &repo, "1.2.0");
     let a = recipe.deployment_order[0].clone();
@@ -342,7 +320,7 @@ fn deploy_sh_installs_from_the_bundled_archives_without_a_repository() {
     let Some(python) = venv_python() else { return };
     let dir = tempfile::tempdir().unwrap();
     helm_repository(&python, dir.path());
-    let repo = format!("{}/charts", serve(dir.path().to_path_buf(), false));
+    let repo = format!("{}/charts", serve(dir.path().to_path_buf()));
     let client = Client::embedded().unwrap();
     let recipe = recipe(&client, &repo, "1.2.0");
     let options = options(Deployer::Helm);
@@ -417,7 +395,7 @@ fn hand_written_repository(digest: &str, archive: &[u8]) -> (tempfile::TempDir, 
     .unwrap();
     std::fs::write(dir.path().join("charts/demo-a-0.1.0.tgz"), archive).unwrap();
     std::fs::write(dir.path().join("charts/demo-b-1.2.0.tgz"), archive).unwrap();
-    let base = serve(dir.path().to_path_buf(), false);
+    let base = serve(dir.path().to_path_buf());
     (dir, format!("{base}/charts"))
 }
 
@@ -449,7 +427,7 @@ fn a_version_the_index_lacks_is_not_found() {
 
 #[test]
 fn a_repository_that_never_answers_times_out_after_retrying() {
-    let base = serve(PathBuf::from("/nonexistent"), true);
+    let base = silent_server();
     let err = fetch_error(&format!("{base}/charts"), "1.2.0");
     assert_eq!(err.code(), Code::Timeout, "{err}");
     assert!(err.to_string().contains("after 2 attempts"), "{err}");
