@@ -278,9 +278,16 @@ fn values_of(r: &Release<'_>, values: &Map<String, Value>) -> Value {
 
 /// A YAML scalar for `text`, quoted when it would read as something else.
 fn scalar(text: &str) -> String {
-    aicr_core::yaml::to_yaml(&Value::String(text.to_string()))
-        .trim_end()
-        .to_string()
+    let yaml = aicr_core::yaml::to_yaml(&Value::String(text.to_string()));
+    let yaml = yaml.trim_end();
+    // The callers place the scalar after a key at any depth, where a
+    // folded block scalar's continuation lines would need that depth's
+    // indent; a double-quoted scalar (JSON's form is valid YAML) stays on
+    // one line and reads back the same anywhere.
+    if yaml.contains('\n') {
+        return serde_json::to_string(text).expect("a string always serialises");
+    }
+    yaml.to_string()
 }
 
 /// `value` as YAML indented by `pad` spaces (a map nests below its key).
@@ -406,6 +413,10 @@ mod tests {
     fn helm_repositories_mark_oci_sources() {
         let text = helm_repository("ghcr-io-nvidia", "oci://ghcr.io/nvidia");
         assert!(text.contains("  type: oci\n  url: oci://ghcr.io/nvidia\n"));
+        // A URL long enough to fold still reads back (fuzz finding).
+        let long = format!("oci://ghcr.io/{}/charts", "x".repeat(120));
+        let doc = aicr_core::yaml::parse_str::<Value>(&helm_repository("a", &long), "t").unwrap();
+        assert_eq!(doc["spec"]["url"], long.as_str());
         assert!(!helm_repository("a", "https://a.example").contains("type:"));
     }
 
