@@ -150,6 +150,12 @@ struct RecipeArgs {
     /// Destination file; `-` or nothing for stdout.
     #[arg(short = 'o', long)]
     output: Option<String>,
+    /// Print why the recipe is what it is instead of the recipe: every
+    /// overlay and whether it matched, the leaves and their chains, and
+    /// the documents behind each component field, constraint and value
+    /// (yaml, json or table).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +165,11 @@ struct QueryArgs {
     /// Dot path into the hydrated recipe (`components.gpu-operator.values`); `.` for all.
     #[arg(long, required = true)]
     selector: String,
+    /// Print the history of the selected part instead of its value: for
+    /// `components.NAME.values.PATH`, every source that set each value
+    /// under PATH, in order (the last one wins), and the values deleted.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Runs the CLI and returns the exit status.
@@ -235,6 +246,13 @@ fn clap_error(e: &clap::Error) -> i32 {
 fn recipe(args: RecipeArgs) -> Result<()> {
     let plan = args.criteria.request(args.output).plan()?;
     let client = Client::open(&plan.catalog)?;
+    if args.explain {
+        let format = plan.format()?;
+        let (recipe, explanation) = client.explain(&plan.criteria, plan.snapshot.as_ref())?;
+        warn_excluded(&recipe);
+        let text = client.render_explanation(&explanation, "", format)?;
+        return plan.output.write(text.as_bytes());
+    }
     let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
     warn_excluded(&recipe);
     let text = client.render_recipe(&recipe, plan.view)?;
@@ -249,6 +267,12 @@ fn recipe(args: RecipeArgs) -> Result<()> {
 fn query(args: QueryArgs) -> Result<()> {
     let plan = args.criteria.request(None).plan()?;
     let client = Client::open(&plan.catalog)?;
+    if args.explain {
+        let (recipe, explanation) = client.explain(&plan.criteria, plan.snapshot.as_ref())?;
+        warn_excluded(&recipe);
+        let text = client.render_explanation(&explanation, &args.selector, plan.format()?)?;
+        return Output::Stdout.write(text.as_bytes());
+    }
     let recipe = client.recipe_with(&plan.criteria, plan.snapshot.as_ref())?;
     warn_excluded(&recipe);
     let selected = client.query_recipe(&recipe, &args.selector)?;

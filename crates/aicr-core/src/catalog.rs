@@ -43,6 +43,8 @@ pub struct Catalog {
     pub overlay_origins: HashMap<String, String>,
     /// Mixins by name.
     pub mixins: IndexMap<String, RecipeMixin>,
+    /// Where each mixin was read from.
+    pub mixin_origins: HashMap<String, String>,
 }
 
 /// External manifests downloaded for one operation, each verified against
@@ -116,7 +118,13 @@ impl Catalog {
             .iter()
             .map(|(name, o)| (name.clone(), provider.origin(&o.file)))
             .collect();
+        let mixin_origins = loaded
+            .mixins
+            .iter()
+            .map(|(name, m)| (name.clone(), provider.origin(&m.file)))
+            .collect();
         Ok(Catalog {
+            mixin_origins,
             overlays: loaded
                 .overlays
                 .into_iter()

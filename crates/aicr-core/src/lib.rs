@@ -25,6 +25,7 @@ pub mod diff;
 mod embedded;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod fingerprint;
 pub mod graph;
 pub mod header;

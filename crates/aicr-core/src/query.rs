@@ -29,7 +29,7 @@ pub fn component_values(catalog: &Components, c: &ResolvedComponent) -> Result<V
 }
 
 /// `dir/values.yaml` for a variant `dir/values-*.yaml`; `None` otherwise.
-fn base_values_path(values_file: &str) -> Option<String> {
+pub(crate) fn base_values_path(values_file: &str) -> Option<String> {
     let (dir, file) = values_file.rsplit_once('/').unwrap_or(("", values_file));
     let variant =
         file.starts_with("values-") && (file.ends_with(".yaml") || file.ends_with(".yml"));

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::header::{ApiVersion, Kind};
 use crate::load::{self, Chain};
-use crate::model::{ComponentRef, Constraint, RegistryEntry, Validation};
+use crate::model::{ComponentRef, Constraint, RegistryEntry, Validation, Values};
 use crate::order::deployment_order;
 use crate::recipe::{
     ConstraintWarning, ExcludedOverlay, ExclusionReason, RecipeResult, RecipeResultMeta,
@@ -30,6 +30,99 @@ struct Merged {
     validation: Validation,
     applied: Vec<String>,
     mixins: Vec<String>,
+    /// What each document contributed; only when explaining, so that a
+    /// plain resolution records nothing.
+    trace: Option<Box<MergeTrace>>,
+}
+
+/// A document that contributes to a merge: an overlay (`base` included)
+/// or a mixin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contributor {
+    /// An overlay, by name.
+    Overlay(String),
+    /// A mixin, by name.
+    Mixin(String),
+}
+
+/// What the merge did, document by document, in merge order: the raw
+/// material of an explanation (`crate::explain`).
+#[derive(Debug, Default)]
+pub struct MergeTrace {
+    /// Each constraint's settings, in order; the last one is in the recipe.
+    pub constraints: IndexMap<String, Vec<(Contributor, Constraint)>>,
+    /// Each component's history.
+    pub components: IndexMap<String, ComponentTrace>,
+    /// Which document set each validation phase (the last one wins whole).
+    pub validation: Vec<(&'static str, Contributor)>,
+}
+
+/// One component's history through the merge.
+#[derive(Debug)]
+pub struct ComponentTrace {
+    /// The document that first named the component.
+    pub added_by: Contributor,
+    /// Each field a document set (as written in the recipe, camelCase), in
+    /// order, with the value it wrote. Lists that accumulate
+    /// (`dependencyRefs`, `manifestFiles`, `preManifestFiles`) carry what
+    /// that document added to them.
+    pub fields: IndexMap<&'static str, Vec<(Contributor, serde_json::Value)>>,
+    /// Each document's `overrides`, in merge order.
+    pub overrides: Vec<(Contributor, Values)>,
+}
+
+impl ComponentTrace {
+    fn record(&mut self, by: &Contributor, r: &ComponentRef) {
+        for (field, value) in set_fields(r) {
+            self.fields
+                .entry(field)
+                .or_default()
+                .push((by.clone(), value));
+        }
+        if let Some(over) = &r.overrides {
+            self.overrides.push((by.clone(), over.clone()));
+        }
+    }
+}
+
+/// The fields `r` sets, by the rule [`merge_component`] applies: text
+/// that is not empty, a type, `cleanup: true`, lists that are not empty.
+fn set_fields(r: &ComponentRef) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    for (field, text) in [
+        ("namespace", &r.namespace),
+        ("chart", &r.chart),
+        ("source", &r.source),
+        ("version", &r.version),
+        ("tag", &r.tag),
+        ("valuesFile", &r.values_file),
+        ("path", &r.path),
+    ] {
+        if let Some(text) = text.as_deref().filter(|t| !t.is_empty()) {
+            out.push((field, json!(text)));
+        }
+    }
+    if let Some(kind) = r.kind {
+        out.push(("type", crate::yaml::to_value(&kind)));
+    }
+    if r.cleanup == Some(true) {
+        out.push(("cleanup", json!(true)));
+    }
+    for (field, list) in [
+        ("dependencyRefs", &r.dependency_refs),
+        ("manifestFiles", &r.manifest_files),
+        ("preManifestFiles", &r.pre_manifest_files),
+        ("patches", &r.patches),
+    ] {
+        if let Some(list) = list.as_ref().filter(|l| !l.is_empty()) {
+            out.push((field, json!(list)));
+        }
+    }
+    if let Some(list) = r.expected_resources.as_ref().filter(|l| !l.is_empty()) {
+        out.push(("expectedResources", crate::yaml::to_value(list)));
+    }
+    out
 }
 
 /// Resolves `query` against `catalog`.
@@ -53,9 +146,31 @@ pub fn resolve_with(
     version: &str,
     snapshot: Option<&Snapshot>,
 ) -> Result<RecipeResult> {
+    Ok(resolve_inner(catalog, query, version, snapshot, false)?.0)
+}
+
+/// [`resolve_with`], also returning what each document contributed to the
+/// final merge.
+pub fn resolve_traced(
+    catalog: &Catalog,
+    query: &Criteria,
+    version: &str,
+    snapshot: Option<&Snapshot>,
+) -> Result<(RecipeResult, MergeTrace)> {
+    let (recipe, trace) = resolve_inner(catalog, query, version, snapshot, true)?;
+    Ok((recipe, trace.unwrap_or_default()))
+}
+
+fn resolve_inner(
+    catalog: &Catalog,
+    query: &Criteria,
+    version: &str,
+    snapshot: Option<&Snapshot>,
+    traced: bool,
+) -> Result<(RecipeResult, Option<MergeTrace>)> {
     let leaves = maximal_leaves(catalog, query)?;
     let Some(snapshot) = snapshot else {
-        let (merged, _) = merge(catalog, &leaves)?;
+        let (merged, _) = merge(catalog, &leaves, traced)?;
         return finish(catalog, merged, query, version, Vec::new(), Vec::new());
     };
     let mut excluded = Vec::new();
@@ -73,7 +188,7 @@ pub fn resolve_with(
         });
         warnings.extend(failed.into_iter().map(|(c, e)| warning(leaf, c, &e, "")));
     }
-    let (mut merged, from_mixins) = merge(catalog, &kept)?;
+    let (mut merged, from_mixins) = merge(catalog, &kept, traced)?;
     let mut sorted: Vec<&Constraint> = merged
         .constraints
         .values()
@@ -100,7 +215,7 @@ pub fn resolve_with(
             }
             !drop
         });
-        merged = merge(catalog, &kept)?.0;
+        merged = merge(catalog, &kept, traced)?.0;
     }
     finish(catalog, merged, query, version, excluded, warnings)
 }
@@ -163,8 +278,11 @@ fn leaves_naming<'c>(catalog: &'c Catalog, leaves: &[&'c str], name: &str) -> Re
 /// `base`, then each leaf's chain from the root down (an overlay shared by
 /// two chains is merged once), then the mixins the merged overlays name.
 /// Returns the names of the constraints the mixins contributed.
-fn merge(catalog: &Catalog, leaves: &[&str]) -> Result<(Merged, HashSet<String>)> {
-    let mut merged = Merged::default();
+fn merge(catalog: &Catalog, leaves: &[&str], traced: bool) -> Result<(Merged, HashSet<String>)> {
+    let mut merged = Merged {
+        trace: traced.then(Box::default),
+        ..Merged::default()
+    };
     apply_overlay(catalog, &mut merged, BASE);
     for leaf in leaves {
         for name in chain(catalog, leaf)? {
@@ -179,12 +297,13 @@ fn merge(catalog: &Catalog, leaves: &[&str]) -> Result<(Merged, HashSet<String>)
 
 fn finish(
     catalog: &Catalog,
-    merged: Merged,
+    mut merged: Merged,
     query: &Criteria,
     version: &str,
     excluded_overlays: Vec<ExcludedOverlay>,
     constraint_warnings: Vec<ConstraintWarning>,
-) -> Result<RecipeResult> {
+) -> Result<(RecipeResult, Option<MergeTrace>)> {
+    let trace = merged.trace.take().map(|t| *t);
     let mut component_refs = Vec::with_capacity(merged.components.len());
     for (name, r) in &merged.components {
         component_refs.push(finish_component(r, catalog.components().registry.get(name)));
@@ -199,7 +318,7 @@ fn finish(
     constraints.sort_by(|a, b| a.name.cmp(&b.name));
     let validation = (merged.validation != Validation::default()).then_some(merged.validation);
 
-    Ok(RecipeResult {
+    let recipe = RecipeResult {
         kind: Kind::new(),
         api_version: ApiVersion::new(),
         metadata: RecipeResultMeta {
@@ -213,7 +332,8 @@ fn finish(
         component_refs,
         deployment_order,
         validation,
-    })
+    };
+    Ok((recipe, trace))
 }
 
 /// Overlays (not `base`) whose criteria match, minus ancestors of other
@@ -270,6 +390,9 @@ pub fn chain<'c>(catalog: &'c Catalog, leaf: &str) -> Result<Vec<&'c str>> {
 
 fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
     let spec = &catalog.overlays[name].spec;
+    if let Some(trace) = &mut merged.trace {
+        trace.record(&Contributor::Overlay(name.to_string()), spec);
+    }
     for c in &spec.constraints {
         merged.constraints.insert(c.name.clone(), c.clone());
     }
@@ -283,12 +406,7 @@ fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
     }
     if let Some(v) = &spec.validation {
         let into = &mut merged.validation;
-        for (slot, phase) in [
-            (&mut into.readiness, &v.readiness),
-            (&mut into.deployment, &v.deployment),
-            (&mut into.performance, &v.performance),
-            (&mut into.conformance, &v.conformance),
-        ] {
+        for (slot, phase, _) in validation_phases(into, v) {
             if phase.is_some() {
                 slot.clone_from(phase);
             }
@@ -302,6 +420,61 @@ fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
     merged.applied.push(name.to_string());
 }
 
+/// The phases of `into` beside those of `from`, with their names.
+fn validation_phases<'a>(
+    into: &'a mut Validation,
+    from: &'a Validation,
+) -> [(
+    &'a mut Option<crate::model::ValidationPhase>,
+    &'a Option<crate::model::ValidationPhase>,
+    &'static str,
+); 4] {
+    [
+        (&mut into.readiness, &from.readiness, "readiness"),
+        (&mut into.deployment, &from.deployment, "deployment"),
+        (&mut into.performance, &from.performance, "performance"),
+        (&mut into.conformance, &from.conformance, "conformance"),
+    ]
+}
+
+impl MergeTrace {
+    fn record(&mut self, by: &Contributor, spec: &crate::model::OverlaySpec) {
+        self.record_parts(by, &spec.constraints, &spec.component_refs);
+        if let Some(v) = &spec.validation {
+            let mut scratch = Validation::default();
+            for (_, phase, name) in validation_phases(&mut scratch, v) {
+                if phase.is_some() {
+                    self.validation.push((name, by.clone()));
+                }
+            }
+        }
+    }
+
+    fn record_parts(
+        &mut self,
+        by: &Contributor,
+        constraints: &[Constraint],
+        refs: &[ComponentRef],
+    ) {
+        for c in constraints {
+            self.constraints
+                .entry(c.name.clone())
+                .or_default()
+                .push((by.clone(), c.clone()));
+        }
+        for r in refs {
+            self.components
+                .entry(r.name.clone())
+                .or_insert_with(|| ComponentTrace {
+                    added_by: by.clone(),
+                    fields: IndexMap::new(),
+                    overrides: Vec::new(),
+                })
+                .record(by, r);
+        }
+    }
+}
+
 fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<HashSet<String>> {
     let mut contributed = HashSet::new();
     for name in std::mem::take(&mut merged.mixins) {
@@ -309,6 +482,10 @@ fn apply_mixins(catalog: &Catalog, merged: &mut Merged) -> Result<HashSet<String
             .mixins
             .get(&name)
             .ok_or_else(|| Error::invalid(format!("mixin {name:?} not found")))?;
+        if let Some(trace) = &mut merged.trace {
+            let by = Contributor::Mixin(name.clone());
+            trace.record_parts(&by, &mixin.spec.constraints, &mixin.spec.component_refs);
+        }
         for c in &mixin.spec.constraints {
             if merged.constraints.contains_key(&c.name) {
                 return Err(Error::invalid(format!(

@@ -33,6 +33,7 @@ pub fn all() -> Vec<SchemaFile> {
         file::<crate::snapshot::Snapshot>("snapshot.schema.json"),
         file::<crate::validate::CtrfReport>("validation-report.schema.json"),
         file::<crate::diff::DiffReport>("diff-report.schema.json"),
+        file::<crate::explain::Explanation>("recipe-explanation.schema.json"),
     ]
 }
 

@@ -1,5 +1,5 @@
 //! Criterion benchmarks: catalog load (whole, and the components a bundle
-//! reads), one resolution, one hydrated query, one helm bundle rendered in
+//! reads), one resolution (plain, traced, explained), one hydrated query, one helm bundle rendered in
 //! memory, and the whole reference corpus (when `../shared` is present).
 
 // criterion_group! generates an undocumented public function.
@@ -34,7 +34,16 @@ fn benches(c: &mut Criterion) {
     c.bench_function("resolve eks/h100/ubuntu/training/kubeflow", |b| {
         b.iter(|| resolve(&catalog, &query(), "v0").unwrap())
     });
+    // Tracing is off in `resolve`; the traced merge and the whole
+    // explanation (value histories, values files read for their lines)
+    // cost only when asked for.
+    c.bench_function("resolve traced eks/h100/ubuntu/training/kubeflow", |b| {
+        b.iter(|| aicr_core::resolve::resolve_traced(&catalog, &query(), "v0", None).unwrap())
+    });
     let client = Client::embedded().unwrap();
+    c.bench_function("explain eks/h100/ubuntu/training/kubeflow", |b| {
+        b.iter(|| client.explain(&query(), None).unwrap())
+    });
     c.bench_function("query . eks/h100/ubuntu/training/kubeflow", |b| {
         b.iter(|| client.query(&query(), ".").unwrap())
     });

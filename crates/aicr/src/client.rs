@@ -18,6 +18,7 @@ use aicr_core::diff::DiffReport;
 use aicr_core::snapshot::{MAX_SNAPSHOT_BYTES, Snapshot};
 use aicr_core::validate::{CtrfReport, Phase, ValidateOptions};
 
+use aicr_core::explain::{self, Explanation};
 use aicr_core::graph::DeploymentGraph;
 use aicr_core::output::Format;
 
@@ -151,6 +152,34 @@ impl Client {
         snapshot: Option<&Snapshot>,
     ) -> Result<RecipeResult> {
         aicr_core::resolve_with(&*self.catalog()?, criteria, crate::VERSION, snapshot)
+    }
+
+    /// Resolves the recipe for `criteria` (and `snapshot`, as
+    /// [`Client::recipe_with`]) and explains it: every overlay and why it
+    /// matched or not, and the documents behind every component field,
+    /// constraint and value. Tracing costs only here; [`Client::recipe`]
+    /// records nothing.
+    pub fn explain(
+        &self,
+        criteria: &Criteria,
+        snapshot: Option<&Snapshot>,
+    ) -> Result<(RecipeResult, Explanation)> {
+        explain::explain(&*self.catalog()?, criteria, crate::VERSION, snapshot)
+    }
+
+    /// The part of `explanation` a `selector` names (`.` or empty for all;
+    /// `components.gpu-operator.values.driver.version` for one value's
+    /// history) in `format`.
+    pub fn render_explanation(
+        &self,
+        explanation: &Explanation,
+        selector: &str,
+        format: Format,
+    ) -> Result<String> {
+        Ok(match format {
+            Format::Table => explain::render_selection(explanation, selector)?,
+            _ => aicr_core::output::render(&explain::select(explanation, selector)?, format),
+        })
     }
 
     /// The hydrated recipe for `criteria`, narrowed by a dot-path

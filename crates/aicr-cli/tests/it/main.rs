@@ -8,6 +8,7 @@ mod agent;
 mod attest;
 mod bundle;
 mod check;
+mod explain;
 mod external;
 mod graph;
 mod lint;

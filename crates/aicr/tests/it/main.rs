@@ -6,6 +6,7 @@
 
 mod boundaries;
 mod conformance;
+mod explain;
 mod facade;
 mod hydrated;
 mod snapshots;
