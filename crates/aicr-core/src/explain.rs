@@ -38,7 +38,8 @@ pub struct Explanation {
     /// Every overlay of the catalog but `base`, in catalog order, with
     /// whether it matched and what became of it.
     pub overlays: Vec<OverlayExplanation>,
-    /// The maximal leaves, least specific first: the overlays merged.
+    /// The maximal leaves that remain, least specific first: the overlays
+    /// merged, each with its chain.
     pub leaves: Vec<LeafExplanation>,
     /// Leaves left out because their constraints failed against a snapshot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -133,7 +134,8 @@ pub enum Outcome {
     /// Matched, but is an ancestor of another match: merged only through
     /// that match's chain.
     Ancestor,
-    /// Matched and is a maximal leaf, but a snapshot constraint left it out.
+    /// Matched, but a snapshot constraint left it out: a maximal leaf
+    /// whose constraints failed, or an ancestor of such leaves only.
     Excluded,
     /// Did not match.
     NotMatched,
@@ -327,12 +329,16 @@ impl Builder<'_> {
             } else {
                 Vec::new()
             };
+            let is_excluded = |leaf: &str| excluded.iter().any(|e| e.name == leaf);
             let outcome = if !mismatches.is_empty() {
                 Outcome::NotMatched
-            } else if excluded.iter().any(|e| &e.name == name) {
+            } else if is_excluded(name) {
                 Outcome::Excluded
             } else if leaves.contains(&name.as_str()) {
                 Outcome::Leaf
+            } else if !ancestor_of.is_empty() && ancestor_of.iter().all(|l| is_excluded(l)) {
+                // Dropped with the chains of the excluded leaves.
+                Outcome::Excluded
             } else {
                 Outcome::Ancestor
             };
@@ -346,6 +352,7 @@ impl Builder<'_> {
         }
         let leaves = chains
             .iter()
+            .filter(|(leaf, _)| !excluded.iter().any(|e| e.name == *leaf))
             .map(|(leaf, chain)| {
                 let mut mixins = Vec::new();
                 for o in chain {

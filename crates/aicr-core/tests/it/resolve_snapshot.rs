@@ -142,3 +142,25 @@ fn a_generic_query_never_resolves_to_a_specialised_recipe() {
         ["base", "monitoring-hpa", "eks"]
     );
 }
+
+#[test]
+fn an_explanation_says_which_leaves_a_snapshot_left_out() {
+    use aicr_core::explain::{Outcome, explain};
+    let catalog = catalog();
+    let snapshot = snapshot("v1.33.5", "5.15.0");
+    let query = training(Accelerator::H100);
+    let (recipe, e) = explain(&catalog, &query, "v1", Some(&snapshot)).unwrap();
+    assert_eq!(
+        recipe,
+        resolve_with(&catalog, &query, "v1", Some(&snapshot)).unwrap()
+    );
+    let outcome = |name: &str| e.overlays.iter().find(|o| o.name == name).unwrap().outcome;
+    assert_eq!(outcome("h100-eks-ubuntu-training"), Outcome::Excluded);
+    // Its ancestors went with it; the other leaf stays.
+    assert_eq!(outcome("eks"), Outcome::Excluded);
+    assert_eq!(outcome("monitoring-hpa"), Outcome::Leaf);
+    let leaves: Vec<&str> = e.leaves.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(leaves, ["monitoring-hpa"]);
+    assert_eq!(e.excluded_overlays, recipe.metadata.excluded_overlays);
+    assert!(!e.components.iter().any(|c| c.name == "aws-efa"));
+}
