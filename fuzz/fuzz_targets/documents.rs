@@ -1,6 +1,7 @@
 //! Fuzzes the strict document parsers (overlay, mixin, registry, validator
-//! catalog, AICRConfig, values): any input parses or fails with a typed
-//! error; none panics.
+//! catalog, AICRConfig, values, and the key-to-line map of a values file
+//! that explanations read): any input parses or fails with a typed error;
+//! none panics.
 #![no_main]
 
 use aicr_core::config::AicrConfig;
@@ -14,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse::<ComponentRegistry>(data, "fuzz");
     let _ = parse::<ValidatorCatalog>(data, "fuzz");
     let _ = parse::<Values>(data, "fuzz");
+    let _ = aicr_core::explain::value_lines(data);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = AicrConfig::parse(text, "fuzz", false);
         let _ = AicrConfig::parse(text, "fuzz", true);

@@ -23,6 +23,7 @@ use crate::recipe::{ExcludedOverlay, RecipeResult};
 use crate::resolve::{Contributor, MergeTrace, chain, maximal_leaves, resolve_traced};
 use crate::snapshot::Snapshot;
 
+pub use lines::of as value_lines;
 pub use table::{render_selection, render_table};
 
 /// The explanation of one resolution.
@@ -648,6 +649,24 @@ pub fn mismatches(overlay: &Criteria, query: &Criteria) -> Vec<Mismatch> {
         overlay.nodes == 0 || overlay.nodes == query.nodes,
     );
     out
+}
+
+/// The part of `explanation` that `selector` names (see [`select`]) in
+/// `format`. YAML and JSON keep the declared order of fields (sources
+/// before values, a path before its history), which reads better here than
+/// the sorted keys of recipe documents; both are deterministic.
+pub fn render(
+    explanation: &Explanation,
+    selector: &str,
+    format: crate::output::Format,
+) -> Result<String> {
+    use crate::output::Format;
+    Ok(match format {
+        Format::Table => render_selection(explanation, selector)?,
+        Format::Json => crate::yaml::to_json(&select(explanation, selector)?),
+        Format::Yaml => serde_saphyr::to_string(&select(explanation, selector)?)
+            .map_err(|e| Error::internal(format!("rendering the explanation as YAML: {e}")))?,
+    })
 }
 
 /// The part of an explanation a query selector names: `components.NAME`

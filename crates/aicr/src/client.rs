@@ -176,10 +176,7 @@ impl Client {
         selector: &str,
         format: Format,
     ) -> Result<String> {
-        Ok(match format {
-            Format::Table => explain::render_selection(explanation, selector)?,
-            _ => aicr_core::output::render(&explain::select(explanation, selector)?, format),
-        })
+        explain::render(explanation, selector, format)
     }
 
     /// The hydrated recipe for `criteria`, narrowed by a dot-path

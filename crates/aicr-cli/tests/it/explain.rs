@@ -135,3 +135,17 @@ fn explain_refusals_have_codes() {
     ));
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn the_same_query_explains_byte_for_byte_the_same() {
+    let first = run(args(&["recipe"], &["--explain"]));
+    let second = run(args(&["recipe"], &["--explain"]));
+    assert_eq!(first.0, 0, "{}", first.2);
+    assert_eq!(first.1, second.1);
+    // YAML keeps the declared order: the header first.
+    assert!(
+        first
+            .1
+            .starts_with("kind: RecipeExplanation\napiVersion: aicr.nvidia.com/v1alpha1\n")
+    );
+}

@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 /// Each mapping key's path with its 1-based line; `None` when the file
 /// does not parse as a tree of string-keyed mappings (the explanation then
 /// names the file without lines).
-pub(super) fn of(bytes: &[u8]) -> Option<HashMap<Vec<String>, u64>> {
+pub fn of(bytes: &[u8]) -> Option<HashMap<Vec<String>, u64>> {
     let text = std::str::from_utf8(bytes).ok()?;
     if text.trim().is_empty() {
         return Some(HashMap::new());
