@@ -35,6 +35,7 @@ pub mod resources;
 pub mod tools;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 use aicr::{CatalogSource, Client, Error};
@@ -56,19 +57,43 @@ pub const MAX_ARGUMENT_BYTES: usize = 1 << 20;
 /// Largest HTTP request body: the arguments plus the JSON-RPC envelope.
 const MAX_BODY_BYTES: usize = MAX_ARGUMENT_BYTES + 64 * 1024;
 
-/// The MCP server: a facade client and the catalog it was opened on.
-/// Cheap to clone; concurrent calls share nothing mutable.
-#[derive(Debug, Clone)]
+/// The MCP server: a facade client, the catalog it was opened on and the
+/// criteria it may resolve. Cheap to clone; concurrent calls share
+/// nothing mutable.
+#[derive(Clone)]
 pub struct AicrMcp {
     client: Client,
     catalog: CatalogSource,
+    policy: Arc<tools::Policy>,
+}
+
+impl std::fmt::Debug for AicrMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AicrMcp")
+            .field("catalog", &self.catalog)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AicrMcp {
     /// A server over `client`, which was opened on `catalog`
-    /// (`lint_catalog` lints that source).
+    /// (`lint_catalog` lints that source), resolving any criteria.
     pub fn new(client: Client, catalog: CatalogSource) -> Self {
-        AicrMcp { client, catalog }
+        AicrMcp {
+            client,
+            catalog,
+            policy: Arc::new(|_| Ok(())),
+        }
+    }
+
+    /// This server refusing every recipe whose criteria `policy` refuses
+    /// (aicrd's allowlists).
+    pub fn with_policy(
+        mut self,
+        policy: impl Fn(&aicr::Criteria) -> aicr::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.policy = Arc::new(policy);
+        self
     }
 
     /// Calls tool `name` with `arguments` and logs the call; `None` for a
@@ -83,7 +108,12 @@ impl AicrMcp {
                 "the arguments are {size} bytes; the limit is {MAX_ARGUMENT_BYTES}"
             ))))
         } else {
-            tools::call(&self.client, &self.catalog, name, arguments)
+            let cx = tools::Context {
+                client: &self.client,
+                catalog: &self.catalog,
+                policy: &*self.policy,
+            };
+            tools::call(&cx, name, arguments)
         };
         let outcome = match &result {
             None => "UNKNOWN_TOOL",

@@ -2,8 +2,9 @@
 //! input schema) and one facade call. All are read-only and offline.
 
 use aicr::{
-    CatalogSource, Client, CriteriaFlags, Error, Format, InlineDiffRequest, InlineValidateRequest,
-    NoArguments, QueryRequest, RenderRequest, Result, to_value,
+    CatalogSource, Client, Criteria, CriteriaFlags, Error, Format, InlineDiffRequest,
+    InlineValidateRequest, NoArguments, QueryRequest, RecipeResult, RenderRequest, Result,
+    to_value,
 };
 use rmcp::model::{Tool, ToolAnnotations};
 use serde::de::DeserializeOwned;
@@ -66,27 +67,47 @@ fn tool<T: schemars::JsonSchema + 'static>(name: &'static str, description: &'st
         )
 }
 
+/// Which criteria recipes may be resolved for (aicrd's allowlists); an
+/// error refuses the call.
+pub type Policy = dyn Fn(&Criteria) -> Result<()> + Send + Sync;
+
+/// What a tool call works with.
+pub struct Context<'a> {
+    /// The facade.
+    pub client: &'a Client,
+    /// The catalog `client` was opened on.
+    pub catalog: &'a CatalogSource,
+    /// The criteria allowed, checked on every recipe a tool resolves.
+    pub policy: &'a Policy,
+}
+
+impl Context<'_> {
+    /// A recipe from criteria or text, refused when the policy refuses
+    /// its criteria.
+    fn recipe(&self, criteria: Option<&CriteriaFlags>, text: Option<&str>) -> Result<RecipeResult> {
+        let recipe = self.client.inline_recipe(criteria, text)?;
+        (self.policy)(&recipe.criteria)?;
+        Ok(recipe)
+    }
+}
+
 /// Runs tool `name` on `arguments`; `None` for a tool that does not exist.
-pub fn call(
-    client: &Client,
-    catalog: &CatalogSource,
-    name: &str,
-    arguments: Value,
-) -> Option<Result<Output>> {
+pub fn call(cx: &Context<'_>, name: &str, arguments: Value) -> Option<Result<Output>> {
+    let client = cx.client;
     Some(match name {
         "list_criteria" => parse(arguments).map(|NoArguments {}| {
             let values = to_value(&aicr::criteria_values());
             document(values)
         }),
         "resolve_recipe" => parse(arguments).and_then(|criteria: CriteriaFlags| {
-            let recipe = client.inline_recipe(Some(&criteria), None)?;
+            let recipe = cx.recipe(Some(&criteria), None)?;
             Ok(Output {
                 text: Format::Json.render(&recipe),
                 structured: to_value(&recipe),
             })
         }),
         "query_recipe" => parse(arguments).and_then(|request: QueryRequest| {
-            let recipe = client.inline_recipe(Some(&request.criteria), None)?;
+            let recipe = cx.recipe(Some(&request.criteria), None)?;
             let value = client.query_recipe(&recipe, &request.selector)?;
             Ok(Output {
                 text: Format::Json.render_selected(&value),
@@ -94,10 +115,13 @@ pub fn call(
             })
         }),
         "render_bundle" => parse(arguments).and_then(|request: RenderRequest| {
-            Ok(document(to_value(&client.render_inline(&request)?)))
+            let recipe = cx.recipe(request.criteria.as_ref(), request.recipe.as_deref())?;
+            Ok(document(to_value(
+                &client.render_inline(&recipe, &request)?,
+            )))
         }),
         "lint_catalog" => parse(arguments).and_then(|NoArguments {}| {
-            let report = catalog.lint()?;
+            let report = cx.catalog.lint()?;
             let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
             Ok(Output {
                 text: report.to_string(),
@@ -143,19 +167,47 @@ fn parse<T: DeserializeOwned>(arguments: Value) -> Result<T> {
 mod tests {
     use super::*;
 
-    fn run(name: &str, arguments: Value) -> Result<Output> {
+    fn with<T>(policy: &Policy, f: impl FnOnce(&Context<'_>) -> T) -> T {
         let client = Client::embedded().unwrap();
-        call(&client, &CatalogSource::Embedded, name, arguments).unwrap()
+        f(&Context {
+            client: &client,
+            catalog: &CatalogSource::Embedded,
+            policy,
+        })
+    }
+
+    fn run(name: &str, arguments: Value) -> Result<Output> {
+        with(&|_| Ok(()), |cx| call(cx, name, arguments).unwrap())
     }
 
     #[test]
     fn every_listed_tool_can_be_called_and_no_other() {
-        let client = Client::embedded().unwrap();
-        for tool in list() {
-            // Empty arguments: a result or a typed error, never "no such tool".
-            assert!(call(&client, &CatalogSource::Embedded, &tool.name, json!({})).is_some());
+        with(&|_| Ok(()), |cx| {
+            for tool in list() {
+                // Empty arguments: a result or a typed error, never "no such tool".
+                assert!(call(cx, &tool.name, json!({})).is_some());
+            }
+            assert!(call(cx, "write_file", json!({})).is_none());
+        });
+    }
+
+    #[test]
+    fn the_policy_refuses_recipes_for_criteria_it_does_not_allow() {
+        let only_eks: &Policy = &|c| match c.service.as_str() {
+            "eks" => Ok(()),
+            other => Err(Error::invalid(format!("service {other} not allowed"))),
+        };
+        let gke = json!({"service": "gke", "accelerator": "h100"});
+        for (tool, arguments) in [
+            ("resolve_recipe", gke.clone()),
+            ("query_recipe", json!({"criteria": gke})),
+            ("render_bundle", json!({"criteria": gke})),
+        ] {
+            let err = with(only_eks, |cx| call(cx, tool, arguments).unwrap()).unwrap_err();
+            assert!(err.to_string().contains("gke not allowed"), "{tool}: {err}");
         }
-        assert!(call(&client, &CatalogSource::Embedded, "write_file", json!({})).is_none());
+        let eks = json!({"service": "eks", "accelerator": "h100"});
+        with(only_eks, |cx| call(cx, "resolve_recipe", eks).unwrap()).unwrap();
     }
 
     #[test]

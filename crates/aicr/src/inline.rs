@@ -128,8 +128,8 @@ pub struct RenderedBundle {
 }
 
 impl Client {
-    /// The recipe of `request`: resolved from its criteria or parsed from
-    /// its text (exactly one must be given).
+    /// A recipe resolved from `criteria` or parsed from `text` (exactly
+    /// one must be given).
     pub fn inline_recipe(
         &self,
         criteria: Option<&CriteriaFlags>,
@@ -152,21 +152,24 @@ impl Client {
         }
     }
 
-    /// Renders a bundle in memory from `request`, with only what the
-    /// catalog embeds: a recipe that needs a manifest downloaded is
-    /// refused rather than fetched. A requested file that is not in the
-    /// bundle is NOT_FOUND.
-    pub fn render_inline(&self, request: &RenderRequest) -> Result<RenderedBundle> {
+    /// Renders the bundle of `recipe` (from [`Client::inline_recipe`] of
+    /// `request`) in memory, with only what the catalog embeds: a recipe
+    /// that needs a manifest downloaded is refused rather than fetched. A
+    /// requested file that is not in the bundle is NOT_FOUND.
+    pub fn render_inline(
+        &self,
+        recipe: &RecipeResult,
+        request: &RenderRequest,
+    ) -> Result<RenderedBundle> {
         let options = request.bundle.options()?;
-        let recipe = self.inline_recipe(request.criteria.as_ref(), request.recipe.as_deref())?;
-        let pending = self.components().external_files_to_fetch(&recipe)?;
+        let pending = self.components().external_files_to_fetch(recipe)?;
         if let Some(entry) = pending.first() {
             return Err(Error::invalid(format!(
                 "{} is not embedded in the catalog and would have to be downloaded from {}; render this bundle with `aicr bundle`",
                 entry.path, entry.url
             )));
         }
-        let tree = self.render_bundle(&recipe, &options, &FetchedFiles::default())?;
+        let tree = self.render_bundle(recipe, &options, &FetchedFiles::default())?;
         for path in &request.files {
             if tree.get(path).is_none() {
                 return Err(Error::not_found(format!(
@@ -262,20 +265,20 @@ mod tests {
     #[test]
     fn a_rendered_bundle_lists_every_file_and_returns_only_those_asked_for() {
         let client = Client::embedded().unwrap();
+        let recipe = client.inline_recipe(Some(&criteria()), None).unwrap();
         let all = client
-            .render_inline(&RenderRequest {
-                criteria: Some(criteria()),
-                ..RenderRequest::default()
-            })
+            .render_inline(&recipe, &RenderRequest::default())
             .unwrap();
         assert!(all.files.iter().any(|f| f.path == "checksums.txt"));
         assert!(all.files.iter().all(|f| f.content.is_none()));
         let one = client
-            .render_inline(&RenderRequest {
-                criteria: Some(criteria()),
-                files: vec!["checksums.txt".into()],
-                ..RenderRequest::default()
-            })
+            .render_inline(
+                &recipe,
+                &RenderRequest {
+                    files: vec!["checksums.txt".into()],
+                    ..RenderRequest::default()
+                },
+            )
             .unwrap();
         let with: Vec<_> = one.files.iter().filter(|f| f.content.is_some()).collect();
         assert_eq!(with.len(), 1);
@@ -300,12 +303,15 @@ mod tests {
     #[test]
     fn a_file_not_in_the_bundle_is_not_found() {
         let client = Client::embedded().unwrap();
+        let recipe = client.inline_recipe(Some(&criteria()), None).unwrap();
         let err = client
-            .render_inline(&RenderRequest {
-                criteria: Some(criteria()),
-                files: vec!["nope.yaml".into()],
-                ..RenderRequest::default()
-            })
+            .render_inline(
+                &recipe,
+                &RenderRequest {
+                    files: vec!["nope.yaml".into()],
+                    ..RenderRequest::default()
+                },
+            )
             .unwrap_err();
         assert_eq!(err.code(), aicr_core::Code::NotFound);
     }
