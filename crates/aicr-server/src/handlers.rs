@@ -38,8 +38,11 @@ pub(crate) const MCP_ROUTE: &str = "/mcp";
 pub fn routes(server: Arc<Server>) -> Router {
     // Stateless, so any replica answers any request; any Host, because a
     // cluster Service or ingress names the server, not loopback.
+    // The operator's allowlists hold for the tools as for the REST API.
+    let allow = server.config.allow.clone();
     let mcp = aicr_mcp::http_service(
-        aicr_mcp::AicrMcp::new(server.client.clone(), aicr::CatalogSource::Embedded),
+        aicr_mcp::AicrMcp::new(server.client.clone(), aicr::CatalogSource::Embedded)
+            .with_policy(move |criteria| allow.check_criteria(criteria)),
         aicr_mcp::Hosts::Any,
     );
     let api = Router::new()

@@ -52,3 +52,34 @@ fn the_python_sdk_gets_the_rest_api_answers_at_mcp() {
     );
     let _ = s.stop.send(());
 }
+
+#[test]
+fn the_allowlists_hold_for_the_tools() {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let s = start(aicr_server::Config {
+        allow: aicr_server::Allowlists::parse(Some("eks"), None, None, None).unwrap(),
+        ..crate::quiet()
+    });
+    let cases = json!([
+        {"label": "gke", "tool": "resolve_recipe", "arguments": {"service": "gke"}},
+        {"label": "eks", "tool": "resolve_recipe", "arguments": {"service": "eks"}},
+    ]);
+    let out = drive(
+        &python,
+        &cases,
+        &["http", &format!("http://{}/mcp", s.addr)],
+    );
+    let gke = &out["calls"]["gke"];
+    assert_eq!(gke["structured"]["code"], "INVALID_REQUEST", "{gke}");
+    assert!(
+        gke["text"]
+            .as_str()
+            .unwrap()
+            .contains("service type not allowed"),
+        "{gke}"
+    );
+    assert_eq!(out["calls"]["eks"]["is_error"], false);
+    let _ = s.stop.send(());
+}
