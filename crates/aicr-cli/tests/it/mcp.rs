@@ -106,10 +106,12 @@ fn cases(recipe: &str) -> Value {
 }
 
 /// `aicr mcp --listen 127.0.0.1:0`, its URL read from stderr, which a
-/// thread keeps draining so the server never blocks on its logs.
+/// thread keeps draining (so the server never blocks on its logs) into
+/// `log`.
 struct Listening {
     child: std::process::Child,
     url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Listening {
@@ -123,12 +125,14 @@ impl Listening {
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let first = lines.next().expect("a line on stderr").unwrap();
-        std::thread::spawn(move || lines.for_each(drop));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || lines.for_each(|l| sink.lock().unwrap().push(l.unwrap())));
         let url = first
             .strip_prefix("aicr mcp: listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
             .to_string();
-        Listening { child, url }
+        Listening { child, url, log }
     }
 }
 
@@ -155,8 +159,47 @@ fn the_python_sdk_gets_the_cli_answers_over_stdio_and_http() {
     let server = Listening::start();
     let http = drive(&python, &cases, &["http", &server.url]);
     assert_eq!(stdio, http, "the two transports answer alike");
+    check_log(&server, &cases);
     check_session(&stdio);
     check_against_cli(&stdio["calls"], dir.path(), &recipe);
+}
+
+/// One JSON line per tool call: tool, argument digest, duration, outcome.
+fn check_log(server: &Listening, cases: &Value) {
+    let expected = cases.as_array().unwrap().len() + 1; // and the unknown tool
+    let calls: Vec<Value> = (0..100)
+        .find_map(|_| {
+            let calls: Vec<Value> = server
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|e| e["message"] == "mcp tool call")
+                .collect();
+            if calls.len() >= expected {
+                return Some(calls);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            None
+        })
+        .expect("a log line per tool call");
+    for event in &calls {
+        assert_eq!(
+            event["arguments_sha256"].as_str().unwrap().len(),
+            64,
+            "{event}"
+        );
+        assert!(event["duration_ms"].is_number(), "{event}");
+    }
+    let outcome = |tool: &str, outcome: &str| {
+        calls
+            .iter()
+            .any(|e| e["tool"] == tool && e["outcome"] == outcome)
+    };
+    assert!(outcome("resolve_recipe", "ok"));
+    assert!(outcome("resolve_recipe", "INVALID_REQUEST"));
+    assert!(outcome("write_file", "UNKNOWN_TOOL"));
 }
 
 fn check_session(out: &Value) {
