@@ -5,9 +5,9 @@
     mcp_client.py CASES.json http URL
 
 CASES.json is a list of {"label", "tool", "arguments"}. The client
-initializes, lists the tools and the resources, reads one resource and an
-unknown one, calls every case and an unknown tool, and prints one JSON
-document on stdout:
+initializes, lists the tools, the resources and the resource templates,
+reads one resource and an unknown one, calls every case and an unknown
+tool, and prints one JSON document on stdout:
 
     {"server": {...}, "tools": [...], "resources": {...},
      "calls": {label: {"is_error", "structured", "text"}},
@@ -46,7 +46,9 @@ async def exercise(read, write, cases):
         resources = (await session.list_resources()).resources
         uris = [str(r.uri) for r in resources]
         read_back = await session.read_resource("aicr://catalog/registry.yaml")
+        templates = (await session.list_resource_templates()).resource_templates
         out["resources"] = {
+            "templates": [t.uri_template for t in templates],
             "count": len(uris),
             "has_registry": "aicr://catalog/registry.yaml" in uris,
             "registry_text": read_back.contents[0].text,

@@ -3,7 +3,7 @@
 //! manifests, validators).
 
 use aicr::{Client, Error, Result};
-use rmcp::model::{Resource, ResourceContents};
+use rmcp::model::{Resource, ResourceContents, ResourceTemplate};
 
 /// The URI prefix of a catalog document.
 pub const PREFIX: &str = "aicr://catalog/";
@@ -17,6 +17,15 @@ pub fn list(client: &Client) -> Vec<Resource> {
             Resource::new(format!("{PREFIX}{path}"), path.clone()).with_mime_type(mime(&path))
         })
         .collect()
+}
+
+/// The one template: any catalog path, for clients that address
+/// documents without listing them first.
+pub fn templates() -> Vec<ResourceTemplate> {
+    vec![
+        ResourceTemplate::new(format!("{PREFIX}{{path}}"), "catalog document")
+            .with_description("A document of the recipe catalog by its relative path, e.g. overlays/base.yaml or registry.yaml"),
+    ]
 }
 
 /// The document at `uri`, as text. A URI outside the catalog is

@@ -212,6 +212,10 @@ fn check_session(out: &Value) {
     );
     assert!(out["resources"]["count"].as_u64().unwrap() > 50);
     assert!(out["resources"]["has_registry"].as_bool().unwrap());
+    assert_eq!(
+        out["resources"]["templates"],
+        json!(["aicr://catalog/{path}"])
+    );
     let registry = std::fs::read_to_string(aicr_test_support::recipes_dir().join("registry.yaml"));
     assert_eq!(out["resources"]["registry_text"], registry.unwrap());
     // Protocol errors: an unknown tool is invalid params, a missing
