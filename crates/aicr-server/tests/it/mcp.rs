@@ -83,3 +83,21 @@ fn the_allowlists_hold_for_the_tools() {
     assert_eq!(out["calls"]["eks"]["is_error"], false);
     let _ = s.stop.send(());
 }
+
+#[test]
+fn mcp_bodies_are_capped_and_a_plain_post_lists_the_tools() {
+    let s = start(crate::quiet());
+    let headers = [
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+    ];
+    let big = vec![b'a'; 2 << 20];
+    assert_eq!(request(&s, "POST", "/mcp", &headers, &big).status, 413);
+    // Stateless: a request needs no session from an earlier initialize.
+    let list = br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let reply = request(&s, "POST", "/mcp", &headers, list);
+    assert_eq!(reply.status, 200);
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["result"]["tools"].as_array().unwrap().len(), 7);
+    let _ = s.stop.send(());
+}
