@@ -360,3 +360,13 @@ fn check_bundle(call: &Value, dir: &Path) {
         assert_eq!(file["sha256"], digest, "{file}");
     }
 }
+
+#[test]
+fn a_catalog_that_does_not_load_stops_the_server_before_it_serves() {
+    let (status, out, err) = run(["mcp", "--catalog", "/nonexistent/catalog"]);
+    assert_eq!(status, 3, "{err}");
+    assert!(out.is_empty(), "nothing on the protocol stream: {out}");
+    assert!(err.contains("[NOT_FOUND]"), "{err}");
+    let (status, _, err) = run(["mcp", "--listen", "not-an-address"]);
+    assert_eq!(status, 1, "{err}");
+}
