@@ -9,8 +9,11 @@
 #                              cyclonedx-python-lib (validates bom.cdx.json
 #                              against the CycloneDX 1.6 schema),
 #                              securesystemslib (DSSE envelopes: verifies our
-#                              bundle attestations) and sigstore-protobuf-specs
+#                              bundle attestations), sigstore-protobuf-specs
 #                              (the Sigstore bundle model they must parse as)
+#                              and mcp (the official MCP Python SDK, which
+#                              drives `aicr mcp` and aicrd's /mcp through
+#                              scripts/mcp_client.py)
 #   target/tools/node_modules  @kubernetes-models/argo-cd and /flux-cd (JSON
 #                              schema validators generated from the Argo CD and
 #                              Flux CRDs), kubernetes-models (core API), ajv,
@@ -41,6 +44,7 @@ py_pkgs=(
   'cyclonedx-python-lib[json-validation]==11.12.0'
   'securesystemslib[crypto]==1.6.0'
   sigstore-protobuf-specs==0.5.2
+  mcp==2.3.0
 )
 npm_pkgs=(
   @kubernetes-models/argo-cd@4.0.0
@@ -59,7 +63,7 @@ if [ ! -x "$py" ]; then
   echo "install_real_tools: creating venv $tools/venv"
   python3 -m venv "$tools/venv"
 fi
-if ! "$py" -c 'import helm_python, schemathesis, cyclonedx.validation.json, jsonschema, securesystemslib.dsse, sigstore_protobuf_specs, cryptography' 2>/dev/null; then
+if ! "$py" -c 'import helm_python, schemathesis, cyclonedx.validation.json, jsonschema, securesystemslib.dsse, sigstore_protobuf_specs, cryptography, mcp.client.streamable_http' 2>/dev/null; then
   echo "install_real_tools: pip install ${py_pkgs[*]}"
   "$py" -m pip install --quiet --disable-pip-version-check "${py_pkgs[@]}"
 fi

@@ -56,6 +56,11 @@ enum Command {
     /// (Claude Code, Codex) to use this CLI.
     #[command(after_help = crate::skill_cmd::SKILL_EXAMPLES)]
     Skill(crate::skill_cmd::SkillArgs),
+    /// Serve aicr to AI assistants over the Model Context Protocol
+    /// (read-only tools: recipes, queries, bundles in memory, lint,
+    /// validate, diff).
+    #[command(after_help = crate::mcp_cmd::MCP_EXAMPLES)]
+    Mcp(crate::mcp_cmd::McpArgs),
 }
 
 /// The command tree as clap knows it (for generated documentation).
@@ -194,6 +199,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Some(Command::Diff(args)) => crate::check_cmd::diff(args),
         Some(Command::Snapshot(args)) => crate::snapshot_cmd::snapshot(args, cli.debug),
         Some(Command::Skill(args)) => crate::skill_cmd::skill(args),
+        Some(Command::Mcp(args)) => crate::mcp_cmd::mcp(args),
     };
     match result {
         Ok(()) => 0,

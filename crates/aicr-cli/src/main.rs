@@ -5,6 +5,7 @@ mod bundle_cmd;
 mod check_cmd;
 mod cli;
 mod lint_cmd;
+mod mcp_cmd;
 mod oci_cmd;
 mod skill_cmd;
 mod snapshot_cmd;

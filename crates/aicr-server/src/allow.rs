@@ -52,6 +52,17 @@ impl Allowlists {
         })
     }
 
+    /// [`Allowlists::check`] as a library error, for the MCP tools:
+    /// INVALID_REQUEST naming the value and the list.
+    pub fn check_criteria(&self, criteria: &Criteria) -> aicr::Result<()> {
+        self.check(criteria).map_err(|e| {
+            aicr::Error::invalid(format!(
+                "{}: {} (allowed: {})",
+                e.message, e.details["requested"], e.details["allowed"]
+            ))
+        })
+    }
+
     /// Refuses criteria that name a value outside a list.
     pub fn check(&self, criteria: &Criteria) -> Result<(), ApiError> {
         fn one<T: PartialEq + Copy>(

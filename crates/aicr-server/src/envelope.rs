@@ -41,6 +41,7 @@ pub async fn envelope(State(server): State<Arc<Server>>, request: Request, next:
         .map(MatchedPath::as_str);
     let route: &'static str = std::iter::once("/")
         .chain(crate::handlers::API_ROUTES)
+        .chain([crate::handlers::MCP_ROUTE])
         .find(|r| Some(*r) == matched)
         .unwrap_or("other");
     let path = request.uri().path().to_string();

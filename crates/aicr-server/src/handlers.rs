@@ -30,9 +30,24 @@ pub(crate) const CRITERIA_BODY_LIMIT: usize = 1 << 20;
 pub(crate) const API_ROUTES: [&str; 4] =
     ["/v1/bundle", "/v1/openapi.json", "/v1/query", "/v1/recipe"];
 
+/// Where the MCP server's streamable HTTP transport is mounted. Not an
+/// API route: MCP is JSON-RPC with its own schema (the tool list), so it
+/// stays out of `GET /` and the OpenAPI document.
+pub(crate) const MCP_ROUTE: &str = "/mcp";
+
 pub fn routes(server: Arc<Server>) -> Router {
+    // Stateless, so any replica answers any request; any Host, because a
+    // cluster Service or ingress names the server, not loopback.
+    // The operator's allowlists hold for the tools as for the REST API.
+    let allow = server.config.allow.clone();
+    let mcp = aicr_mcp::http_service(
+        aicr_mcp::AicrMcp::new(server.client.clone(), aicr::CatalogSource::Embedded)
+            .with_policy(move |criteria| allow.check_criteria(criteria)),
+        aicr_mcp::Hosts::Any,
+    );
     let api = Router::new()
         .route("/", only(get(root), &["GET"]))
+        .route_service(MCP_ROUTE, mcp)
         .route(
             "/v1/recipe",
             only(get(recipe_get).post(recipe_post), &["GET", "POST"]),

@@ -198,6 +198,8 @@ pub fn output_text(out: std::process::Output) -> (i32, String, String) {
     )
 }
 
+pub mod mcp;
+
 #[cfg(feature = "apiserver")]
 pub mod apiserver;
 

@@ -34,6 +34,7 @@ mod charts;
 mod client;
 mod cluster;
 mod http;
+mod inline;
 mod io;
 pub mod oci;
 mod request;
@@ -44,6 +45,10 @@ pub use agent::{AgentRequest, default_image};
 pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use charts::ChartFetch;
 pub use client::{Client, read_public_key, read_signing_key};
+pub use inline::{
+    BundleFile, CriteriaValues, InlineDiffRequest, InlineValidateRequest, NoArguments,
+    QueryRequest, RenderRequest, RenderedBundle, criteria_values, to_value,
+};
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use oci::{OciReference, Pulled, Pushed, RegistryOptions};
 pub use request::{

@@ -85,18 +85,27 @@ pub fn load_config(source: &str) -> Result<AicrConfig> {
 }
 
 /// Criteria as given by a caller, each dimension as written (parsed by
-/// [`RecipeRequest::plan`]); `None` means "not given".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// [`RecipeRequest::plan`]); `None` means "not given". Deserialisable, with
+/// a schema, for callers that pass criteria as JSON (the MCP tools).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct CriteriaFlags {
-    /// Kubernetes service.
+    // Kept as written (parsed later, with the config's values under
+    // them); the schema is the parsed type's, which lists the values.
+    /// Kubernetes service: eks, gke, aks, oke, kind, lke.
+    #[schemars(with = "Option<aicr_core::criteria::Service>")]
     pub service: Option<String>,
-    /// GPU.
+    /// GPU: h100, gb200, b200, a100, l40, rtx-pro-6000.
+    #[schemars(with = "Option<aicr_core::criteria::Accelerator>")]
     pub accelerator: Option<String>,
-    /// Worker OS.
+    /// Worker OS: ubuntu, rhel, cos, amazonlinux, talos.
+    #[schemars(with = "Option<aicr_core::criteria::Os>")]
     pub os: Option<String>,
-    /// Workload intent.
+    /// Workload intent: training, inference.
+    #[schemars(with = "Option<aicr_core::criteria::Intent>")]
     pub intent: Option<String>,
-    /// Platform.
+    /// Platform: dynamo, kubeflow, nim, slurm.
+    #[schemars(with = "Option<aicr_core::criteria::Platform>")]
     pub platform: Option<String>,
     /// GPU node count; 0 means not given. A negative count is refused, as
     /// `bundle --nodes` and `POST /v1/recipe` refuse it (the reference's

@@ -13,6 +13,7 @@ mod external;
 mod graph;
 mod lint;
 mod malformed;
+mod mcp;
 mod oci;
 mod real_tools;
 mod recipe;

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod http;
+mod mcp;
 mod process;
 mod schemathesis;
 

@@ -57,7 +57,7 @@ const BEHIND_THE_FACADE: &[&str] = &["aicr-core", "aicr-bundle", "aicr-collect"]
 const NOT_ON_COLLECT: &[&str] = &["aicr-core", "aicr-bundle"];
 
 /// The frontends: they translate between the outside world and the facade.
-const FRONTENDS: &[&str] = &["aicr-cli", "aicr-server"];
+const FRONTENDS: &[&str] = &["aicr-cli", "aicr-server", "aicr-mcp"];
 
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
