@@ -2,9 +2,9 @@
 //! input schema) and one facade call. All are read-only and offline.
 
 use aicr::{
-    CatalogSource, Client, Criteria, CriteriaFlags, Error, Format, InlineDiffRequest,
-    InlineValidateRequest, NoArguments, QueryRequest, RecipeResult, RenderRequest, Result,
-    to_value,
+    CatalogSource, Client, Criteria, CriteriaFlags, Error, ExplainRequest, Format,
+    InlineDiffRequest, InlineValidateRequest, NoArguments, QueryRequest, RecipeResult,
+    RenderRequest, Result, to_value,
 };
 use rmcp::model::{Tool, ToolAnnotations};
 use serde::de::DeserializeOwned;
@@ -35,6 +35,10 @@ pub fn list() -> Vec<Tool> {
         tool::<QueryRequest>(
             "query_recipe",
             "Select part of the hydrated recipe (component values fully merged) for an environment by a dot path, as `aicr query -t json` does, e.g. `components.gpu-operator.values.driver`.",
+        ),
+        tool::<ExplainRequest>(
+            "explain_recipe",
+            "Explain why the recipe for an environment is what it is, as `aicr query --explain -t json` does: every catalog overlay and whether it matched (with the criterion that failed), the leaves merged with their base chains and mixins, and for each component field, constraint and value every document that set it in order (values file and line, overlay, mixin, registry default; the last one wins) and the values a null deleted. Narrow it with selector, e.g. `components.gpu-operator.values.driver.version` or `components.gpu-operator.version`.",
         ),
         tool::<RenderRequest>(
             "render_bundle",
@@ -112,6 +116,14 @@ pub fn call(cx: &Context<'_>, name: &str, arguments: Value) -> Option<Result<Out
             Ok(Output {
                 text: Format::Json.render_selected(&value),
                 structured: json!({"selector": request.selector, "value": value}),
+            })
+        }),
+        "explain_recipe" => parse(arguments).and_then(|request: ExplainRequest| {
+            (cx.policy)(&request.criteria.criteria()?)?;
+            let value = client.explain_inline(&request)?;
+            Ok(Output {
+                text: Format::Json.render_selected(&value),
+                structured: value,
             })
         }),
         "render_bundle" => parse(arguments).and_then(|request: RenderRequest| {
@@ -201,6 +213,7 @@ mod tests {
         for (tool, arguments) in [
             ("resolve_recipe", gke.clone()),
             ("query_recipe", json!({"criteria": gke})),
+            ("explain_recipe", json!({"criteria": gke})),
             ("render_bundle", json!({"criteria": gke})),
         ] {
             let err = with(only_eks, |cx| call(cx, tool, arguments).unwrap()).unwrap_err();
@@ -242,6 +255,26 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), aicr::Code::NotFound);
+    }
+
+    #[test]
+    fn explain_recipe_narrows_to_one_values_history() {
+        let out = run(
+            "explain_recipe",
+            json!({"criteria": {"service": "eks", "accelerator": "h100", "intent": "training"}, "selector": "components.gpu-operator.values.driver.version"}),
+        )
+        .unwrap();
+        let value = &out.structured["values"][0];
+        assert_eq!(value["path"], "driver.version");
+        assert_eq!(value["history"][0]["source"]["kind"], "valuesFile");
+        let err = run(
+            "explain_recipe",
+            json!({"criteria": {"service": "eks"}, "selector": "components.nope"}),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), aicr::Code::NotFound);
+        let err = run("explain_recipe", json!({"selector": "."})).unwrap_err();
+        assert_eq!(err.code(), aicr::Code::InvalidRequest);
     }
 
     #[test]

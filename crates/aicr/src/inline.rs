@@ -61,6 +61,37 @@ pub struct QueryRequest {
     pub selector: String,
 }
 
+/// Why the recipe for some criteria is what it is (`aicr recipe
+/// --explain`, `aicr query --explain`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExplainRequest {
+    /// The environment to resolve.
+    pub criteria: CriteriaFlags,
+    /// The part to explain: `components.NAME`, `components.NAME.values[.PATH]`
+    /// (every source of each value at or under PATH, in order, the last one
+    /// winning), `components.NAME.FIELD` (`version`, `namespace`, ...),
+    /// `constraints.NAME`; empty or `.` for the whole explanation (every
+    /// overlay and why it matched or not, the leaves and their chains, and
+    /// every component, constraint and value).
+    pub selector: String,
+}
+
+impl Client {
+    /// The explanation `request` asks for (see [`Client::explain`]), as a
+    /// document.
+    pub fn explain_inline(&self, request: &ExplainRequest) -> Result<Value> {
+        let criteria = request.criteria.criteria()?;
+        if criteria.is_empty() {
+            return Err(Error::invalid(
+                "no criteria provided: give at least one of service, accelerator, os, intent, platform, nodes",
+            ));
+        }
+        let (_, explanation) = self.explain(&criteria, None)?;
+        aicr_core::explain::select(&explanation, &request.selector)
+    }
+}
+
 /// A bundle rendered in memory (`aicr bundle`, never written anywhere).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]

@@ -46,8 +46,8 @@ pub use aicr_collect::k8s::node_name_from_env as node_name;
 pub use charts::ChartFetch;
 pub use client::{Client, read_public_key, read_signing_key};
 pub use inline::{
-    BundleFile, CriteriaValues, InlineDiffRequest, InlineValidateRequest, NoArguments,
-    QueryRequest, RenderRequest, RenderedBundle, criteria_values, to_value,
+    BundleFile, CriteriaValues, ExplainRequest, InlineDiffRequest, InlineValidateRequest,
+    NoArguments, QueryRequest, RenderRequest, RenderedBundle, criteria_values, to_value,
 };
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use oci::{OciReference, Pulled, Pushed, RegistryOptions};

@@ -72,6 +72,16 @@ fn cases(recipe: &str) -> Value {
             json!({"criteria": {"service": "eks"}, "selector": "components.nope"})
         ),
         case(
+            "explain",
+            "explain_recipe",
+            json!({"criteria": {"service": "eks", "accelerator": "h100", "intent": "training"}, "selector": "components.gpu-operator.values.driver"})
+        ),
+        case(
+            "explain_bad",
+            "explain_recipe",
+            json!({"criteria": {"service": "eks"}, "selector": "deploymentOrder"})
+        ),
+        case(
             "bundle",
             "render_bundle",
             json!({"criteria": gke.clone(), "files": ["checksums.txt"]})
@@ -280,6 +290,32 @@ fn check_against_cli(calls: &Value, dir: &Path, recipe: &str) {
     ]);
     assert_eq!(ok("query")["text"], printed.as_str());
     failed("query_bad", "NOT_FOUND");
+
+    let printed = cli(&[
+        "query",
+        "--service",
+        "eks",
+        "--accelerator",
+        "h100",
+        "--intent",
+        "training",
+        "--explain",
+        "--selector",
+        "components.gpu-operator.values.driver",
+        "-t",
+        "json",
+    ]);
+    assert_eq!(ok("explain")["text"], printed.as_str());
+    let text = failed("explain_bad", "INVALID_REQUEST");
+    let (status, _, err) = run([
+        "query",
+        "--service",
+        "eks",
+        "--explain",
+        "--selector",
+        "deploymentOrder",
+    ]);
+    assert_eq!((status, err.trim()), (2, text.as_str()));
 
     check_bundle(ok("bundle"), dir);
     failed("bundle_bad", "INVALID_REQUEST");
