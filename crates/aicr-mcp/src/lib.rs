@@ -3,7 +3,7 @@
 //! instead of guessing.
 //!
 //! Tools (all read-only, see [`tools`]): `list_criteria`,
-//! `resolve_recipe`, `query_recipe`, `render_bundle` (in memory),
+//! `resolve_recipe`, `query_recipe`, `explain_recipe`, `render_bundle` (in memory),
 //! `lint_catalog`, `validate_recipe` and `diff_snapshots` (documents passed
 //! inline). Their input schemas are generated from the facade's request
 //! types. Resources: the catalog's documents as `aicr://catalog/<path>`.
