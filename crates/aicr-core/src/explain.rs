@@ -588,53 +588,6 @@ fn recipe_mixin_order(catalog: &Catalog, applied: &[String]) -> Vec<String> {
 /// Why `overlay` does not match `query`, criterion by criterion; empty when
 /// it matches. Mirrors [`Criteria::matches`].
 pub fn mismatches(overlay: &Criteria, query: &Criteria) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    let mut check = |dimension: &str, wanted: &str, asked: &str, ok: bool| {
-        if ok {
-            return;
-        }
-        let reason = if asked == "any" {
-            format!("overlay says {dimension}={wanted}, query leaves {dimension} open")
-        } else {
-            format!("overlay says {dimension}={wanted}, query says {dimension}={asked}")
-        };
-        out.push(Mismatch {
-            dimension: dimension.to_string(),
-            overlay: wanted.to_string(),
-            query: asked.to_string(),
-            reason,
-        });
-    };
-    check(
-        "service",
-        overlay.service.as_str(),
-        query.service.as_str(),
-        overlay.service.matches(query.service),
-    );
-    check(
-        "accelerator",
-        overlay.accelerator.as_str(),
-        query.accelerator.as_str(),
-        overlay.accelerator.matches(query.accelerator),
-    );
-    check(
-        "intent",
-        overlay.intent.as_str(),
-        query.intent.as_str(),
-        overlay.intent.matches(query.intent),
-    );
-    check(
-        "os",
-        overlay.os.as_str(),
-        query.os.as_str(),
-        overlay.os.matches(query.os),
-    );
-    check(
-        "platform",
-        overlay.platform.as_str(),
-        query.platform.as_str(),
-        overlay.platform.matches(query.platform),
-    );
     let nodes = |n: u32| {
         if n == 0 {
             "any".to_string()
@@ -642,13 +595,46 @@ pub fn mismatches(overlay: &Criteria, query: &Criteria) -> Vec<Mismatch> {
             n.to_string()
         }
     };
-    check(
-        "nodes",
-        &nodes(overlay.nodes),
-        &nodes(query.nodes),
-        overlay.nodes == 0 || overlay.nodes == query.nodes,
-    );
-    out
+    // Every dimension reads `any` when open; an overlay matches when it
+    // leaves the dimension open or says what the query says.
+    let dimensions = [
+        (
+            "service",
+            overlay.service.to_string(),
+            query.service.to_string(),
+        ),
+        (
+            "accelerator",
+            overlay.accelerator.to_string(),
+            query.accelerator.to_string(),
+        ),
+        (
+            "intent",
+            overlay.intent.to_string(),
+            query.intent.to_string(),
+        ),
+        ("os", overlay.os.to_string(), query.os.to_string()),
+        (
+            "platform",
+            overlay.platform.to_string(),
+            query.platform.to_string(),
+        ),
+        ("nodes", nodes(overlay.nodes), nodes(query.nodes)),
+    ];
+    dimensions
+        .into_iter()
+        .filter(|(_, wanted, asked)| wanted != "any" && wanted != asked)
+        .map(|(dimension, wanted, asked)| Mismatch {
+            reason: if asked == "any" {
+                format!("overlay says {dimension}={wanted}, query leaves {dimension} open")
+            } else {
+                format!("overlay says {dimension}={wanted}, query says {dimension}={asked}")
+            },
+            dimension: dimension.to_string(),
+            overlay: wanted,
+            query: asked,
+        })
+        .collect()
 }
 
 /// The part of `explanation` that `selector` names (see [`select`]) in

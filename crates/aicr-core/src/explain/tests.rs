@@ -33,20 +33,28 @@ fn mismatches_spell_out_the_asymmetric_rule() {
 
 #[test]
 fn mismatches_agree_with_matches() {
-    let values = [Service::Any, Service::Eks, Service::Gke];
-    for o in values {
-        for q in values {
-            let overlay = Criteria {
-                service: o,
-                ..Criteria::default()
-            };
-            let query = Criteria {
-                service: q,
-                ..Criteria::default()
-            };
+    let services = [Service::Any, Service::Eks, Service::Gke];
+    let oses = [Os::Any, Os::Ubuntu];
+    let nodes = [0, 4, 8];
+    let mut all = Vec::new();
+    for service in services {
+        for os in oses {
+            for nodes in nodes {
+                all.push(Criteria {
+                    service,
+                    os,
+                    nodes,
+                    ..Criteria::default()
+                });
+            }
+        }
+    }
+    for overlay in &all {
+        for query in &all {
             assert_eq!(
-                overlay.matches(&query),
-                mismatches(&overlay, &query).is_empty()
+                overlay.matches(query),
+                mismatches(overlay, query).is_empty(),
+                "{overlay:?} vs {query:?}"
             );
         }
     }

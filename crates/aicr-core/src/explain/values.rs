@@ -35,36 +35,7 @@ pub(super) fn trace(
         replay_file(components, &c.values_file, &mut values, &mut history)?;
     }
 
-    // The overrides are merged among themselves first (nulls kept), as the
-    // resolver merges them through the chain.
-    let mut merged = Values::new();
-    let mut merged_history = History::new();
-    for (source, over) in overrides {
-        let set = |_: &[String], v: &Value| vec![change(source, ValueAction::Set, Some(v))];
-        let by = |_: &[String]| source.clone();
-        replay(
-            &mut merged,
-            &mut merged_history,
-            &mut Vec::new(),
-            over,
-            false,
-            &set,
-            &by,
-        );
-    }
-    // Then coalesced over the files: each surviving override path brings
-    // its settings since it last came into being.
-    let set = |p: &[String], _: &Value| effective(merged_history.get(p));
-    let by = |p: &[String]| responsible(&merged_history, p);
-    replay(
-        &mut values,
-        &mut history,
-        &mut Vec::new(),
-        &merged,
-        true,
-        &set,
-        &by,
-    );
+    coalesce_overrides(&mut values, &mut history, overrides);
 
     if values != component_values(components, c)? {
         return Err(Error::internal(format!(
@@ -96,6 +67,31 @@ pub(super) fn trace(
         })
         .collect();
     Ok((present, removed))
+}
+
+/// Merges `overrides` among themselves (nulls kept), as the resolver
+/// merges them through the chain, then coalesces the result over `values`:
+/// each surviving override path brings its settings since it last came
+/// into being, and a `null` deletes what the files set.
+fn coalesce_overrides(values: &mut Values, history: &mut History, overrides: &[(Source, &Values)]) {
+    let mut merged = Values::new();
+    let mut merged_history = History::new();
+    for (source, over) in overrides {
+        let set = |_: &[String], v: &Value| vec![change(source, ValueAction::Set, Some(v))];
+        let by = |_: &[String]| source.clone();
+        replay(
+            &mut merged,
+            &mut merged_history,
+            &mut Vec::new(),
+            over,
+            false,
+            &set,
+            &by,
+        );
+    }
+    let set = |p: &[String], _: &Value| effective(merged_history.get(p));
+    let by = |p: &[String]| responsible(&merged_history, p);
+    replay(values, history, &mut Vec::new(), &merged, true, &set, &by);
 }
 
 fn change(source: &Source, action: ValueAction, value: Option<&Value>) -> ValueChange {
@@ -273,43 +269,24 @@ mod tests {
             let s = source(&format!("file{i}"));
             let set = |_: &[String], v: &Value| vec![change(&s, ValueAction::Set, Some(v))];
             let by = |_: &[String]| s.clone();
+            let file = map(file.clone());
             replay(
                 &mut values,
                 &mut history,
                 &mut Vec::new(),
-                &map(file.clone()),
+                &file,
                 false,
                 &set,
                 &by,
             );
         }
-        let mut merged = Values::new();
-        let mut merged_history = History::new();
-        for (name, over) in overrides {
-            let s = source(name);
-            let set = |_: &[String], v: &Value| vec![change(&s, ValueAction::Set, Some(v))];
-            let by = |_: &[String]| s.clone();
-            replay(
-                &mut merged,
-                &mut merged_history,
-                &mut Vec::new(),
-                &map(over.clone()),
-                false,
-                &set,
-                &by,
-            );
-        }
-        let set = |p: &[String], _: &Value| effective(merged_history.get(p));
-        let by = |p: &[String]| responsible(&merged_history, p);
-        replay(
-            &mut values,
-            &mut history,
-            &mut Vec::new(),
-            &merged,
-            true,
-            &set,
-            &by,
-        );
+        let overrides: Vec<(Source, Values)> = overrides
+            .iter()
+            .map(|(name, over)| (source(name), map(over.clone())))
+            .collect();
+        let overrides: Vec<(Source, &Values)> =
+            overrides.iter().map(|(s, o)| (s.clone(), o)).collect();
+        coalesce_overrides(&mut values, &mut history, &overrides);
         (values, history)
     }
 
