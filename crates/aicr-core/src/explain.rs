@@ -315,6 +315,7 @@ impl Builder<'_> {
         for leaf in &leaves {
             chains.push((*leaf, chain(catalog, leaf)?));
         }
+        let is_excluded = |leaf: &str| excluded.iter().any(|e| e.name == leaf);
         let mut overlays = Vec::new();
         for (name, overlay) in &catalog.overlays {
             if name == BASE {
@@ -330,7 +331,6 @@ impl Builder<'_> {
             } else {
                 Vec::new()
             };
-            let is_excluded = |leaf: &str| excluded.iter().any(|e| e.name == leaf);
             let outcome = if !mismatches.is_empty() {
                 Outcome::NotMatched
             } else if is_excluded(name) {
@@ -353,21 +353,11 @@ impl Builder<'_> {
         }
         let leaves = chains
             .iter()
-            .filter(|(leaf, _)| !excluded.iter().any(|e| e.name == *leaf))
-            .map(|(leaf, chain)| {
-                let mut mixins = Vec::new();
-                for o in chain {
-                    for m in &catalog.overlays[*o].spec.mixins {
-                        if !mixins.contains(m) {
-                            mixins.push(m.clone());
-                        }
-                    }
-                }
-                LeafExplanation {
-                    name: leaf.to_string(),
-                    chain: chain.iter().map(|s| s.to_string()).collect(),
-                    mixins,
-                }
+            .filter(|(leaf, _)| !is_excluded(leaf))
+            .map(|(leaf, chain)| LeafExplanation {
+                name: leaf.to_string(),
+                chain: chain.iter().map(|s| s.to_string()).collect(),
+                mixins: mixins_named(catalog, chain.iter().copied()),
             })
             .collect();
         let mut merge_order: Vec<Source> = recipe
@@ -377,7 +367,8 @@ impl Builder<'_> {
             .map(|name| self.source(&Contributor::Overlay(name.clone())))
             .collect();
         // Mixins in the order they were applied: the order overlays named them.
-        for name in recipe_mixin_order(catalog, &recipe.metadata.applied_overlays) {
+        let applied = recipe.metadata.applied_overlays.iter().map(String::as_str);
+        for name in mixins_named(catalog, applied) {
             merge_order.push(self.source(&Contributor::Mixin(name)));
         }
 
@@ -451,12 +442,7 @@ impl Builder<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (name, phase) in [
-            ("readiness", &v.readiness),
-            ("deployment", &v.deployment),
-            ("performance", &v.performance),
-            ("conformance", &v.conformance),
-        ] {
+        for (name, phase) in v.phases() {
             let Some(phase) = phase else { continue };
             let history: Vec<Source> = trace
                 .validation
@@ -499,7 +485,7 @@ impl Builder<'_> {
                     Value::Bool(b) => !b,
                     Value::Number(_) => false,
                 };
-                if field == "name" || field == "overrides" || (empty && field != "type") {
+                if field == "name" || field == "overrides" || empty {
                     continue;
                 }
                 let mut history: Vec<Setting> = t
@@ -566,16 +552,16 @@ impl Builder<'_> {
     }
 }
 
-/// The mixins the applied overlays name, in the order they are applied.
-fn recipe_mixin_order(catalog: &Catalog, applied: &[String]) -> Vec<String> {
+/// The mixins `overlays` name, in order, each once: the order the
+/// resolver applies them in.
+fn mixins_named<'a>(catalog: &Catalog, overlays: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for o in applied {
+    for o in overlays {
         for m in catalog
             .overlays
             .get(o)
-            .map(|o| &o.spec.mixins)
             .into_iter()
-            .flatten()
+            .flat_map(|o| &o.spec.mixins)
         {
             if !out.contains(m) {
                 out.push(m.clone());
@@ -637,7 +623,7 @@ pub fn mismatches(overlay: &Criteria, query: &Criteria) -> Vec<Mismatch> {
         .collect()
 }
 
-/// The part of `explanation` that `selector` names (see [`select`]) in
+/// The part of `explanation` that `selector` names (see [`pick`]) in
 /// `format`. YAML and JSON keep the declared order of fields (sources
 /// before values, a path before its history), which reads better here than
 /// the sorted keys of recipe documents; both are deterministic.
@@ -647,22 +633,69 @@ pub fn render(
     format: crate::output::Format,
 ) -> Result<String> {
     use crate::output::Format;
+    let selection = pick(explanation, selector)?;
     Ok(match format {
-        Format::Table => render_selection(explanation, selector)?,
-        Format::Json => crate::yaml::to_json(&select(explanation, selector)?),
-        Format::Yaml => serde_saphyr::to_string(&select(explanation, selector)?)
+        Format::Table => render_selection(&selection),
+        Format::Json => crate::yaml::to_json(&selection.to_value()),
+        Format::Yaml => serde_saphyr::to_string(&selection.to_value())
             .map_err(|e| Error::internal(format!("rendering the explanation as YAML: {e}")))?,
     })
+}
+
+/// The part of an explanation a selector names (see [`pick`]).
+#[derive(Debug)]
+pub enum Selection<'e> {
+    /// The whole explanation (an empty selector or `.`).
+    Whole(&'e Explanation),
+    /// `constraints.NAME`.
+    Constraint(&'e ConstraintExplanation),
+    /// `components.NAME`.
+    Component(&'e ComponentExplanation),
+    /// `components.NAME.FIELD`.
+    Field(&'e FieldExplanation),
+    /// `components.NAME.values[.PATH]`: the value paths at or under PATH,
+    /// removed ones included; never both empty.
+    Values {
+        /// The component.
+        component: &'e ComponentExplanation,
+        /// Its hydrated value paths at or under PATH.
+        values: Vec<&'e ValueExplanation>,
+        /// Its removed value paths at or under PATH.
+        removed: Vec<&'e ValueExplanation>,
+    },
+}
+
+impl Selection<'_> {
+    /// The selection as a document.
+    pub fn to_value(&self) -> Value {
+        use crate::yaml::to_value;
+        match self {
+            Selection::Whole(e) => to_value(e),
+            Selection::Constraint(c) => to_value(c),
+            Selection::Component(c) => to_value(c),
+            Selection::Field(f) => to_value(f),
+            Selection::Values {
+                values, removed, ..
+            } => {
+                let mut out = serde_json::Map::new();
+                out.insert("values".into(), to_value(values));
+                if !removed.is_empty() {
+                    out.insert("removedValues".into(), to_value(removed));
+                }
+                Value::Object(out)
+            }
+        }
+    }
 }
 
 /// The part of an explanation a query selector names: `components.NAME`
 /// (the component), `components.NAME.values[.PATH]` (the value paths at or
 /// under PATH, removed ones included), `components.NAME.FIELD` (one
 /// field), `constraints.NAME`, or empty / `.` for everything.
-pub fn select(explanation: &Explanation, selector: &str) -> Result<Value> {
+pub fn pick<'e>(explanation: &'e Explanation, selector: &str) -> Result<Selection<'e>> {
     let path = selector.strip_prefix('.').unwrap_or(selector);
     if path.is_empty() {
-        return Ok(crate::yaml::to_value(explanation));
+        return Ok(Selection::Whole(explanation));
     }
     let bad = || {
         Error::invalid(format!(
@@ -671,18 +704,16 @@ pub fn select(explanation: &Explanation, selector: &str) -> Result<Value> {
     };
     let (head, rest) = path.split_once('.').ok_or_else(bad)?;
     match head {
-        "constraints" => {
-            let c = explanation
-                .constraints
-                .iter()
-                .find(|c| c.name == rest)
-                .ok_or_else(|| {
-                    Error::not_found(format!(
-                        "explain selector {selector:?}: the recipe has no constraint {rest:?}"
-                    ))
-                })?;
-            Ok(crate::yaml::to_value(c))
-        }
+        "constraints" => explanation
+            .constraints
+            .iter()
+            .find(|c| c.name == rest)
+            .map(Selection::Constraint)
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "explain selector {selector:?}: the recipe has no constraint {rest:?}"
+                ))
+            }),
         "components" => {
             let (name, tail) = rest.split_once('.').unwrap_or((rest, ""));
             let c = explanation
@@ -698,10 +729,11 @@ pub fn select(explanation: &Explanation, selector: &str) -> Result<Value> {
                     ))
                 })?;
             if tail.is_empty() {
-                return Ok(crate::yaml::to_value(c));
+                return Ok(Selection::Component(c));
             }
-            if tail == "values" || tail.starts_with("values.") {
-                let prefix = tail.strip_prefix("values").unwrap_or_default();
+            if let Some(prefix) = tail.strip_prefix("values")
+                && (prefix.is_empty() || prefix.starts_with('.'))
+            {
                 let prefix = prefix.strip_prefix('.').unwrap_or(prefix);
                 let under = |v: &&ValueExplanation| {
                     prefix.is_empty()
@@ -716,24 +748,31 @@ pub fn select(explanation: &Explanation, selector: &str) -> Result<Value> {
                         "explain selector {selector:?}: no value of {name} at or under {prefix:?}"
                     )));
                 }
-                let mut out = serde_json::Map::new();
-                out.insert("values".into(), crate::yaml::to_value(&values));
-                if !removed.is_empty() {
-                    out.insert("removedValues".into(), crate::yaml::to_value(&removed));
-                }
-                return Ok(Value::Object(out));
+                return Ok(Selection::Values {
+                    component: c,
+                    values,
+                    removed,
+                });
             }
-            let f = c.fields.iter().find(|f| f.field == tail).ok_or_else(|| {
-                let names: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
-                Error::not_found(format!(
-                    "explain selector {selector:?}: {name} has no field {tail:?}, available: values, {}",
-                    names.join(", ")
-                ))
-            })?;
-            Ok(crate::yaml::to_value(f))
+            c.fields
+                .iter()
+                .find(|f| f.field == tail)
+                .map(Selection::Field)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+                    Error::not_found(format!(
+                        "explain selector {selector:?}: {name} has no field {tail:?}, available: values, {}",
+                        names.join(", ")
+                    ))
+                })
         }
         _ => Err(bad()),
     }
+}
+
+/// [`pick`] as a document.
+pub fn select(explanation: &Explanation, selector: &str) -> Result<Value> {
+    Ok(pick(explanation, selector)?.to_value())
 }
 
 #[cfg(test)]

@@ -219,6 +219,18 @@ pub struct Validation {
     pub conformance: Option<ValidationPhase>,
 }
 
+impl Validation {
+    /// Each phase with its name, in recipe order.
+    pub fn phases(&self) -> [(&'static str, &Option<ValidationPhase>); 4] {
+        [
+            ("readiness", &self.readiness),
+            ("deployment", &self.deployment),
+            ("performance", &self.performance),
+            ("conformance", &self.conformance),
+        ]
+    }
+}
+
 /// One validation phase: named checks and their thresholds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

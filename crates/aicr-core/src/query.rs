@@ -15,21 +15,32 @@ use crate::yaml::to_value;
 /// `values-eks-training.yaml`), then the values file, then its overrides.
 pub fn component_values(catalog: &Components, c: &ResolvedComponent) -> Result<Values> {
     let mut values = Values::new();
-    if !c.values_file.is_empty() {
-        if let Some(base) = base_values_path(&c.values_file)
-            && catalog.provider().read(&base)?.is_some()
-        {
-            values = catalog.values_file(&base)?;
-        }
-        let file = catalog.values_file(&c.values_file)?;
-        deep_merge(&mut values, &file);
+    for path in values_files(catalog, c)? {
+        deep_merge(&mut values, &catalog.values_file(&path)?);
     }
     coalesce(&mut values, &c.overrides);
     Ok(values)
 }
 
+/// The values files of `c`, in the order they merge: the base
+/// `values.yaml` beside a variant values file when the catalog has one,
+/// then the values file.
+pub(crate) fn values_files(catalog: &Components, c: &ResolvedComponent) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    if c.values_file.is_empty() {
+        return Ok(files);
+    }
+    if let Some(base) = base_values_path(&c.values_file)
+        && catalog.provider().read(&base)?.is_some()
+    {
+        files.push(base);
+    }
+    files.push(c.values_file.clone());
+    Ok(files)
+}
+
 /// `dir/values.yaml` for a variant `dir/values-*.yaml`; `None` otherwise.
-pub(crate) fn base_values_path(values_file: &str) -> Option<String> {
+fn base_values_path(values_file: &str) -> Option<String> {
     let (dir, file) = values_file.rsplit_once('/').unwrap_or(("", values_file));
     let variant =
         file.starts_with("values-") && (file.ends_with(".yaml") || file.ends_with(".yml"));

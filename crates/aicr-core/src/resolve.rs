@@ -406,7 +406,12 @@ fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
     }
     if let Some(v) = &spec.validation {
         let into = &mut merged.validation;
-        for (slot, phase, _) in validation_phases(into, v) {
+        for (slot, phase) in [
+            (&mut into.readiness, &v.readiness),
+            (&mut into.deployment, &v.deployment),
+            (&mut into.performance, &v.performance),
+            (&mut into.conformance, &v.conformance),
+        ] {
             if phase.is_some() {
                 slot.clone_from(phase);
             }
@@ -420,29 +425,11 @@ fn apply_overlay(catalog: &Catalog, merged: &mut Merged, name: &str) {
     merged.applied.push(name.to_string());
 }
 
-/// The phases of `into` beside those of `from`, with their names.
-fn validation_phases<'a>(
-    into: &'a mut Validation,
-    from: &'a Validation,
-) -> [(
-    &'a mut Option<crate::model::ValidationPhase>,
-    &'a Option<crate::model::ValidationPhase>,
-    &'static str,
-); 4] {
-    [
-        (&mut into.readiness, &from.readiness, "readiness"),
-        (&mut into.deployment, &from.deployment, "deployment"),
-        (&mut into.performance, &from.performance, "performance"),
-        (&mut into.conformance, &from.conformance, "conformance"),
-    ]
-}
-
 impl MergeTrace {
     fn record(&mut self, by: &Contributor, spec: &crate::model::OverlaySpec) {
         self.record_parts(by, &spec.constraints, &spec.component_refs);
         if let Some(v) = &spec.validation {
-            let mut scratch = Validation::default();
-            for (_, phase, name) in validation_phases(&mut scratch, v) {
+            for (name, phase) in v.phases() {
                 if phase.is_some() {
                     self.validation.push((name, by.clone()));
                 }

@@ -5,10 +5,9 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::{
-    ComponentExplanation, Explanation, FieldExplanation, Outcome, Setting, ValueAction,
+    ComponentExplanation, Explanation, FieldExplanation, Outcome, Selection, Setting, ValueAction,
     ValueExplanation,
 };
-use crate::error::Result;
 
 /// The whole explanation as text.
 pub fn render_table(e: &Explanation) -> String {
@@ -86,61 +85,47 @@ pub fn render_table(e: &Explanation) -> String {
 
     out.push_str("\nCOMPONENTS\n");
     for c in &e.components {
-        component(&mut out, c, None);
+        component(&mut out, c);
     }
     out
 }
 
-/// The part of the explanation `selector` names (see [`super::select`]) as
-/// text.
-pub fn render_selection(e: &Explanation, selector: &str) -> Result<String> {
-    let path = selector.strip_prefix('.').unwrap_or(selector);
-    if path.is_empty() {
-        return Ok(render_table(e));
-    }
-    // select() checks the selector and gives its errors.
-    let selected = super::select(e, selector)?;
+/// A selection of the explanation (see [`super::pick`]) as text.
+pub fn render_selection(selection: &Selection<'_>) -> String {
     let mut out = String::new();
-    if let Some(name) = path.strip_prefix("constraints.") {
-        if let Some(c) = e.constraints.iter().find(|c| c.name == name) {
+    match selection {
+        Selection::Whole(e) => return render_table(e),
+        Selection::Constraint(c) => {
             let _ = writeln!(out, "{} {}", c.name, c.value);
             settings(&mut out, &c.history, 2);
         }
-        return Ok(out);
+        Selection::Component(c) => component(&mut out, c),
+        Selection::Field(f) => field(&mut out, f, 0),
+        Selection::Values {
+            component,
+            values: present,
+            removed,
+        } => {
+            heading(&mut out, component);
+            values(&mut out, present, removed);
+        }
     }
-    let rest = path.strip_prefix("components.").unwrap_or(path);
-    let (name, tail) = rest.split_once('.').unwrap_or((rest, ""));
-    let Some(c) = e.components.iter().find(|c| c.name == name) else {
-        return Ok(out);
-    };
-    if tail.is_empty() {
-        component(&mut out, c, None);
-    } else if tail == "values" || tail.starts_with("values.") {
-        let prefix = tail.strip_prefix("values").unwrap_or_default();
-        component(
-            &mut out,
-            c,
-            Some(prefix.strip_prefix('.').unwrap_or(prefix)),
-        );
-    } else if let Some(f) = c.fields.iter().find(|f| f.field == tail) {
-        field(&mut out, f, 0);
-    } else {
-        let _ = writeln!(out, "{selected}");
-    }
-    Ok(out)
+    out
 }
 
-/// A component's block; with `values_under`, only its values at or under
-/// that path.
-fn component(out: &mut String, c: &ComponentExplanation, values_under: Option<&str>) {
+fn heading(out: &mut String, c: &ComponentExplanation) {
     let _ = writeln!(out, "  {} (added by {})", c.name, c.added_by);
-    let Some(prefix) = values_under else {
-        for f in &c.fields {
-            field(out, f, 4);
-        }
-        return values(out, &c.values, &c.removed_values, "");
-    };
-    values(out, &c.values, &c.removed_values, prefix);
+}
+
+/// A component's block: its fields and values.
+fn component(out: &mut String, c: &ComponentExplanation) {
+    heading(out, c);
+    for f in &c.fields {
+        field(out, f, 4);
+    }
+    let present: Vec<&ValueExplanation> = c.values.iter().collect();
+    let removed: Vec<&ValueExplanation> = c.removed_values.iter().collect();
+    values(out, &present, &removed);
 }
 
 fn field(out: &mut String, f: &FieldExplanation, indent: usize) {
@@ -148,20 +133,10 @@ fn field(out: &mut String, f: &FieldExplanation, indent: usize) {
     settings(out, &f.history, indent + 2);
 }
 
-fn values(
-    out: &mut String,
-    present: &[ValueExplanation],
-    removed: &[ValueExplanation],
-    prefix: &str,
-) {
-    let under = |v: &&ValueExplanation| {
-        prefix.is_empty() || v.path == prefix || v.path.starts_with(&format!("{prefix}."))
-    };
-    let present: Vec<&ValueExplanation> = present.iter().filter(under).collect();
-    let removed: Vec<&ValueExplanation> = removed.iter().filter(under).collect();
+fn values(out: &mut String, present: &[&ValueExplanation], removed: &[&ValueExplanation]) {
     if !present.is_empty() {
         out.push_str("    values:\n");
-        for v in present {
+        for v in present.iter().copied() {
             let shown = v.value.as_ref().map_or_else(String::new, scalar);
             let _ = writeln!(out, "      {} = {shown}", v.path);
             changes(out, v);
@@ -169,7 +144,7 @@ fn values(
     }
     if !removed.is_empty() {
         out.push_str("    removed values:\n");
-        for v in removed {
+        for v in removed.iter().copied() {
             let _ = writeln!(out, "      {}", v.path);
             changes(out, v);
         }

@@ -11,7 +11,7 @@ use super::{Source, SourceKind, ValueAction, ValueChange, ValueExplanation, line
 use crate::catalog::Components;
 use crate::error::{Error, Result};
 use crate::model::Values;
-use crate::query::{base_values_path, component_values};
+use crate::query::{component_values, values_files};
 use crate::recipe::ResolvedComponent;
 
 type Path = Vec<String>;
@@ -26,13 +26,8 @@ pub(super) fn trace(
 ) -> Result<(Vec<ValueExplanation>, Vec<ValueExplanation>)> {
     let mut values = Values::new();
     let mut history = History::new();
-    if !c.values_file.is_empty() {
-        if let Some(base) = base_values_path(&c.values_file)
-            && components.provider().read(&base)?.is_some()
-        {
-            replay_file(components, &base, &mut values, &mut history)?;
-        }
-        replay_file(components, &c.values_file, &mut values, &mut history)?;
+    for path in values_files(components, c)? {
+        replay_file(components, &path, &mut values, &mut history)?;
     }
 
     coalesce_overrides(&mut values, &mut history, overrides);

@@ -232,12 +232,7 @@ impl<'p> Ctx<'p> {
     }
 
     fn validation(&self, file: &str, v: &Validation, problems: &mut Vec<Problem>) {
-        for (name, phase) in [
-            ("readiness", &v.readiness),
-            ("deployment", &v.deployment),
-            ("performance", &v.performance),
-            ("conformance", &v.conformance),
-        ] {
+        for (name, phase) in v.phases() {
             let Some(phase) = phase else { continue };
             let prefix = format!("spec.validation.{name}");
             for (j, check) in phase.checks.iter().enumerate() {
