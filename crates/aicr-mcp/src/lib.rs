@@ -150,27 +150,8 @@ fn tool_error(e: &Error) -> CallToolResult {
 /// SHA-256 of `value` with object keys sorted, so the same arguments give
 /// the same digest whatever order a client wrote them in.
 fn digest(value: &Value) -> String {
-    use sha2::{Digest, Sha256};
-    fn canonical(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut keys: Vec<_> = map.keys().collect();
-                keys.sort();
-                Value::Object(
-                    keys.into_iter()
-                        .map(|k| (k.clone(), canonical(&map[k])))
-                        .collect(),
-                )
-            }
-            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
-            other => other.clone(),
-        }
-    }
-    let bytes = serde_json::to_vec(&canonical(value)).unwrap_or_default();
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let bytes = serde_json::to_vec(&aicr::SortedKeys(value)).unwrap_or_default();
+    aicr::sha256_hex(&bytes)
 }
 
 impl ServerHandler for AicrMcp {

@@ -81,13 +81,7 @@ impl Client {
     /// The explanation `request` asks for (see [`Client::explain`]), as a
     /// document.
     pub fn explain_inline(&self, request: &ExplainRequest) -> Result<Value> {
-        let criteria = request.criteria.criteria()?;
-        if criteria.is_empty() {
-            return Err(Error::invalid(
-                "no criteria provided: give at least one of service, accelerator, os, intent, platform, nodes",
-            ));
-        }
-        let (_, explanation) = self.explain(&criteria, None)?;
+        let (_, explanation) = self.explain(&some_criteria(&request.criteria)?, None)?;
         aicr_core::explain::select(&explanation, &request.selector)
     }
 }
@@ -167,15 +161,7 @@ impl Client {
         text: Option<&str>,
     ) -> Result<RecipeResult> {
         match (criteria, text) {
-            (Some(criteria), None) => {
-                let criteria = criteria.criteria()?;
-                if criteria.is_empty() {
-                    return Err(Error::invalid(
-                        "no criteria provided: give at least one of service, accelerator, os, intent, platform, nodes",
-                    ));
-                }
-                self.recipe(&criteria)
-            }
+            (Some(criteria), None) => self.recipe(&some_criteria(criteria)?),
             (None, Some(text)) => self.parse_recipe(text.as_bytes(), "recipe"),
             _ => Err(Error::invalid(
                 "give either criteria or recipe (a recipe document as text), not both or neither",
@@ -253,31 +239,32 @@ impl Client {
     }
 }
 
+/// The criteria `flags` give, refused when they give none: a recipe for
+/// no criteria at all is never what a caller meant.
+fn some_criteria(flags: &CriteriaFlags) -> Result<aicr_core::Criteria> {
+    let criteria = flags.criteria()?;
+    if criteria.is_empty() {
+        return Err(Error::invalid(
+            "no criteria provided: give at least one of service, accelerator, os, intent, platform, nodes",
+        ));
+    }
+    Ok(criteria)
+}
+
 /// Every file of `tree` with its size and digest; the contents of those
 /// in `wanted` (as text, lossily for the rare binary file).
 fn list_files(tree: &FileTree, wanted: &[String]) -> Vec<BundleFile> {
-    use sha2::{Digest, Sha256};
     tree.iter()
         .map(|(path, file)| BundleFile {
             path: path.clone(),
             size: file.bytes.len(),
-            sha256: hex(&Sha256::digest(&file.bytes)),
+            sha256: aicr_bundle::checksum::sha256_hex(&file.bytes),
             executable: file.executable,
             content: wanted
                 .contains(path)
                 .then(|| String::from_utf8_lossy(&file.bytes).into_owned()),
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A JSON value for a document type's `Serialize`; our documents always
-/// serialise.
-pub fn to_value(value: &impl Serialize) -> Value {
-    serde_json::to_value(value).expect("documents serialise to JSON")
 }
 
 #[cfg(test)]

@@ -42,12 +42,14 @@ mod schema;
 mod snapshot;
 
 pub use agent::{AgentRequest, default_image};
+pub use aicr_bundle::checksum::sha256_hex;
 pub use aicr_collect::k8s::node_name_from_env as node_name;
+pub use aicr_core::yaml::{SortedKeys, to_value};
 pub use charts::ChartFetch;
 pub use client::{Client, read_public_key, read_signing_key};
 pub use inline::{
     BundleFile, CriteriaValues, ExplainRequest, InlineDiffRequest, InlineValidateRequest,
-    NoArguments, QueryRequest, RenderRequest, RenderedBundle, criteria_values, to_value,
+    NoArguments, QueryRequest, RenderRequest, RenderedBundle, criteria_values,
 };
 pub use io::{Input, MAX_DOCUMENT_BYTES, Output};
 pub use oci::{OciReference, Pulled, Pushed, RegistryOptions};
